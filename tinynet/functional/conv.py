@@ -1,0 +1,132 @@
+"""Convolution and pooling over NCHW images, built on the kernels in tinynet.kernels."""
+from __future__ import annotations
+
+import os
+
+from ..backend import get_array_module
+from ..kernels import col2im, conv_output_size, im2col, max_pool_backward, max_pool_forward
+from ..tensor import Function
+
+
+def im2col_batch_chunk(batch: int, bytes_per_image: int) -> int:
+    """Images per im2col chunk, so one chunk's buffer stays under TINYNET_IM2COL_MB (default 256)."""
+    bound = int(float(os.environ.get("TINYNET_IM2COL_MB", "256")) * 2 ** 20)
+    return max(1, min(batch, bound // max(1, bytes_per_image)))
+
+
+class Conv2d(Function):
+    """y[n, o] = b[o] + sum_{c,i,j} w[o, c, i, j] x_pad[n, c, oy*s + i, ox*s + j]  (cross-correlation).
+
+    x (N, C, H, W), w (O, C, kh, kw), b (O,) -> y (N, O, OH, OW). Computed as im2col + one matrix
+    product per batch chunk; backward: dW = gy^T col, dcol = gy W, dx = col2im(dcol).
+    The col buffer is kept for backward when the whole batch fits in one chunk, else recomputed.
+    """
+
+    def __init__(self, stride: int, padding: int):
+        self.stride, self.padding = stride, padding
+
+    def _chunks(self, n):
+        step = im2col_batch_chunk(n, self.col_bytes_per_image)
+        return [(start, min(start + step, n)) for start in range(0, n, step)]
+
+    def forward(self, x, weight, bias=None):
+        xp = get_array_module(x)
+        n, c, h, w = x.shape
+        out_ch, _, kh, kw = weight.shape
+        oh, ow = conv_output_size(h, kh, self.stride, self.padding), conv_output_size(w, kw, self.stride, self.padding)
+        self.x, self.weight, self.has_bias = x, weight, bias is not None
+        self.col_bytes_per_image = oh * ow * c * kh * kw * x.dtype.itemsize
+        w_mat = weight.reshape(out_ch, -1)
+        y = xp.empty((n, out_ch, oh, ow), dtype=x.dtype)
+        chunks = self._chunks(n)
+        self.col = None
+        for start, stop in chunks:
+            col = im2col(x[start:stop], kh, kw, self.stride, self.padding).reshape(-1, w_mat.shape[1])
+            y[start:stop] = (col @ w_mat.T).reshape(stop - start, oh, ow, out_ch).transpose(0, 3, 1, 2)
+            if len(chunks) == 1:
+                self.col = col
+        if self.has_bias:
+            y += bias.reshape(1, -1, 1, 1)
+        return y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        x, weight = self.x, self.weight
+        out_ch, c, kh, kw = weight.shape
+        n, _, oh, ow = gy.shape
+        w_mat = weight.reshape(out_ch, -1)
+        gx = xp.empty_like(x)
+        gw = xp.zeros_like(w_mat)
+        for start, stop in self._chunks(n):
+            col = self.col if self.col is not None else im2col(
+                x[start:stop], kh, kw, self.stride, self.padding).reshape(-1, w_mat.shape[1])
+            g_mat = gy[start:stop].transpose(0, 2, 3, 1).reshape(-1, out_ch)
+            gw += g_mat.T @ col
+            g_col = (g_mat @ w_mat).reshape(stop - start, oh, ow, c, kh, kw)
+            gx[start:stop] = col2im(g_col, (stop - start,) + x.shape[1:], self.stride, self.padding)
+        grads = (gx, gw.reshape(weight.shape))
+        return grads + (gy.sum(axis=(0, 2, 3)),) if self.has_bias else grads
+
+
+class MaxPool2d(Function):
+    """y[n, c, oy, ox] = max over the k x k window at (oy*s - p, ox*s - p); the gradient goes to the max."""
+
+    def __init__(self, kernel_size, stride, padding):
+        self.k, self.stride, self.padding = kernel_size, stride, padding
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        y, self.argmax = max_pool_forward(x, self.k, self.stride, self.padding)
+        return y
+
+    def backward(self, gy):
+        return max_pool_backward(gy, self.argmax, self.x_shape)
+
+
+class AvgPool2d(Function):
+    """y = mean of each k x k window, zero padding counted in the mean (PyTorch's default)."""
+
+    def __init__(self, kernel_size, stride, padding):
+        self.k, self.stride, self.padding = kernel_size, stride, padding
+
+    def _windows(self, h, w):
+        oh, ow = conv_output_size(h, self.k, self.stride, self.padding), conv_output_size(w, self.k, self.stride, self.padding)
+        s = self.stride
+        return [(slice(i, i + s * oh, s), slice(j, j + s * ow, s)) for i in range(self.k) for j in range(self.k)]
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        p = self.padding
+        self.x_shape = x.shape
+        padded = xp.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+        windows = self._windows(*x.shape[2:])
+        y = sum(padded[:, :, rows, cols] for rows, cols in windows)
+        return y / x.dtype.type(self.k * self.k)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        n, c, h, w = self.x_shape
+        p = self.padding
+        padded = xp.zeros((n, c, h + 2 * p, w + 2 * p), dtype=gy.dtype)
+        share = gy / gy.dtype.type(self.k * self.k)
+        for rows, cols in self._windows(h, w):
+            padded[:, :, rows, cols] += share
+        return padded[:, :, p:p + h, p:p + w]
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0):
+    function = Conv2d(stride, padding)
+    return function(x, weight) if bias is None else function(x, weight, bias)
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0):
+    return MaxPool2d(kernel_size, stride or kernel_size, padding)(x)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    return AvgPool2d(kernel_size, stride or kernel_size, padding)(x)
+
+
+def global_avg_pool2d(x):
+    """(N, C, H, W) -> (N, C, 1, 1): the mean of each channel's map."""
+    return x.mean(axis=(2, 3), keepdims=True)

@@ -1,0 +1,90 @@
+"""A whole LSTM layer over a whole sequence as one differentiable function.
+
+Per time step t (gate order i, f, g, o; see tinynet/kernels/lstm_cell.py for the cell equations):
+
+    a_t = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh          (N, 4H)
+    h_t, c_t = cell(a_t, c_{t-1})
+
+Speed comes from doing in Python only what must be sequential: the input projection of all T steps
+is one matrix product before the loop, each step is one (N, H) x (H, 4H) product plus one fused
+kernel, and backward (backpropagation through time over raw arrays) gathers the gate gradients of
+all steps so that dW_ih, dW_hh and dx are again single matrix products.
+"""
+from __future__ import annotations
+
+from ..backend import get_array_module
+from ..kernels import lstm_cell_backward, lstm_cell_forward
+from ..tensor import Function
+
+
+class LSTMLayer(Function):
+    """Inputs: x (T, N, I), h0 (N, H), c0 (N, H), W_ih (4H, I), W_hh (4H, H), then b_ih, b_hh (4H,)
+    if ``bias``, then w_ci, w_cf, w_co (H,) if ``peephole``. Outputs: h_1..h_T (T, N, H), h_T, c_T.
+    """
+
+    def __init__(self, bias: bool, peephole: bool):
+        self.bias, self.peephole = bias, peephole
+
+    def forward(self, x, h0, c0, w_ih, w_hh, *extra):
+        xp = get_array_module(x)
+        steps, batch, _ = x.shape
+        hidden = w_hh.shape[1]
+        extra = list(extra)
+        gates = (x.reshape(steps * batch, -1) @ w_ih.T).reshape(steps, batch, 4 * hidden)
+        if self.bias:
+            b_ih, b_hh = extra.pop(0), extra.pop(0)
+            gates += b_ih + b_hh
+        peephole = xp.stack(extra) if self.peephole else xp.zeros((3, hidden), x.dtype)
+        hs = xp.empty((steps + 1, batch, hidden), x.dtype)
+        cs, tanh_cs = xp.empty_like(hs), xp.empty((steps, batch, hidden), x.dtype)
+        hs[0], cs[0] = h0, c0
+        w_hh_t = xp.ascontiguousarray(w_hh.T)
+        for t in range(steps):
+            gates[t] += hs[t] @ w_hh_t
+            lstm_cell_forward(gates[t], cs[t], peephole, hs[t + 1], cs[t + 1], tanh_cs[t])
+        self.x, self.w_ih, self.w_hh, self.peephole_weights = x, w_ih, w_hh, peephole
+        self.acts, self.hs, self.cs, self.tanh_cs = gates, hs, cs, tanh_cs
+        return hs[1:], hs[steps], cs[steps]
+
+    def backward(self, g_out, g_h_last, g_c_last):
+        xp = get_array_module(g_out)
+        steps, batch, hidden = g_out.shape
+        d_gates = xp.empty_like(self.acts)
+        dh, dc = g_h_last.copy(), g_c_last.copy()
+        dc_prev = xp.empty_like(dc)
+        for t in reversed(range(steps)):
+            dh += g_out[t]
+            lstm_cell_backward(dh, dc, self.acts[t], self.cs[t], self.cs[t + 1], self.tanh_cs[t],
+                               self.peephole_weights, d_gates[t], dc_prev)
+            dh = d_gates[t] @ self.w_hh
+            dc, dc_prev = dc_prev, dc
+        d_flat = d_gates.reshape(steps * batch, 4 * hidden)
+        dx = (d_flat @ self.w_ih).reshape(self.x.shape)
+        dw_ih = d_flat.T @ self.x.reshape(steps * batch, -1)
+        dw_hh = d_flat.T @ self.hs[:-1].reshape(steps * batch, hidden)
+        grads = [dx, dh, dc, dw_ih, dw_hh]
+        if self.bias:
+            db = d_flat.sum(axis=0)
+            grads += [db, db]
+        if self.peephole:
+            c_prev, c_next = self.cs[:-1], self.cs[1:]
+            grads += [(d_gates[..., :hidden] * c_prev).sum(axis=(0, 1)),
+                      (d_gates[..., hidden:2 * hidden] * c_prev).sum(axis=(0, 1)),
+                      (d_gates[..., 3 * hidden:] * c_next).sum(axis=(0, 1))]
+        return tuple(grads)
+
+
+def lstm_layer(x, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=None, peephole_weights=None):
+    """Run one LSTM layer over x (T, N, I); returns (outputs (T, N, H), h_T, c_T)."""
+    bias = bias_ih is not None
+    inputs = [x, h0, c0, weight_ih, weight_hh]
+    inputs += [bias_ih, bias_hh] if bias else []
+    inputs += list(peephole_weights) if peephole_weights is not None else []
+    return LSTMLayer(bias, peephole_weights is not None)(*inputs)
+
+
+def lstm_cell(x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None, peephole_weights=None):
+    """One LSTM step: x (N, I), h, c (N, H) -> (h', c'). The same fused path as a length-1 sequence."""
+    _, h_next, c_next = lstm_layer(x.reshape((1,) + x.shape), h, c, weight_ih, weight_hh,
+                                   bias_ih, bias_hh, peephole_weights)
+    return h_next, c_next

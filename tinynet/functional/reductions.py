@@ -1,0 +1,127 @@
+"""Reductions over axes (sum, mean, var, max, min) and the softmax family."""
+from __future__ import annotations
+
+import builtins
+
+from ..backend import get_array_module
+from ..tensor import Function
+
+
+def _normalize_axes(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    return tuple(a % ndim for a in axes)
+
+
+def expand_reduced(gy, axes, keepdims):
+    """Give a reduced gradient back the size-1 axes it lost, so it broadcasts against the input."""
+    if keepdims:
+        return gy
+    xp = get_array_module(gy)
+    return xp.expand_dims(gy, axes) if axes else gy
+
+
+class Sum(Function):
+    def __init__(self, axis, keepdims):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.axes, self.shape = _normalize_axes(self.axis, x.ndim), x.shape
+        return x.sum(axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, gy):
+        return get_array_module(gy).broadcast_to(
+            expand_reduced(gy, self.axes, self.keepdims), self.shape)
+
+
+class Mean(Sum):
+    def forward(self, x):
+        y = super().forward(x)
+        self.count = builtins.max(1, x.size // builtins.max(1, y.size))
+        return y / y.dtype.type(self.count)
+
+    def backward(self, gy):
+        return super().backward(gy / gy.dtype.type(self.count))
+
+
+class Var(Function):
+    """var = sum((x - mean)^2) / (n - correction); correction=1 is PyTorch's unbiased default."""
+
+    def __init__(self, axis, keepdims, correction):
+        self.axis, self.keepdims, self.correction = axis, keepdims, correction
+
+    def forward(self, x):
+        self.axes = _normalize_axes(self.axis, x.ndim)
+        n = 1
+        for a in self.axes:
+            n *= x.shape[a]
+        self.divisor = x.dtype.type(builtins.max(n - self.correction, 1))
+        self.centered = x - x.mean(axis=self.axes, keepdims=True)
+        return (self.centered ** 2).sum(axis=self.axes, keepdims=self.keepdims) / self.divisor
+
+    def backward(self, gy):
+        gy = expand_reduced(gy, self.axes, self.keepdims)
+        return gy * 2 * self.centered / self.divisor
+
+
+class Extreme(Function):
+    """max or min along axes; the gradient is shared equally among tied extreme elements."""
+
+    def __init__(self, axis, keepdims, largest):
+        self.axis, self.keepdims, self.largest = axis, keepdims, largest
+
+    def forward(self, x):
+        self.axes = _normalize_axes(self.axis, x.ndim)
+        y = x.max(axis=self.axes, keepdims=True) if self.largest else x.min(axis=self.axes, keepdims=True)
+        mask = (x == y).astype(x.dtype)
+        self.share = mask / mask.sum(axis=self.axes, keepdims=True)
+        return y if self.keepdims else y.squeeze(self.axes)
+
+    def backward(self, gy):
+        return expand_reduced(gy, self.axes, self.keepdims) * self.share
+
+
+def log_softmax_array(x, axis):
+    """log softmax(x) = x - max - log(sum(exp(x - max))): no overflow for logits of any size."""
+    xp = get_array_module(x)
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+class Softmax(Function):
+    """y_i = exp(x_i) / sum_j exp(x_j); dx = y * (gy - sum(gy * y))."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        self.y = get_array_module(x).exp(log_softmax_array(x, self.axis))
+        return self.y
+
+    def backward(self, gy):
+        return self.y * (gy - (gy * self.y).sum(axis=self.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """y = log softmax(x); dx = gy - softmax(x) * sum(gy)."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        self.y = log_softmax_array(x, self.axis)
+        return self.y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        return gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
+
+
+def sum(x, axis=None, keepdims=False): return Sum(axis, keepdims)(x)
+def mean(x, axis=None, keepdims=False): return Mean(axis, keepdims)(x)
+def var(x, axis=None, keepdims=False, correction=1): return Var(axis, keepdims, correction)(x)
+def max(x, axis=None, keepdims=False): return Extreme(axis, keepdims, largest=True)(x)
+def min(x, axis=None, keepdims=False): return Extreme(axis, keepdims, largest=False)(x)
+def softmax(x, dim=-1): return Softmax(dim)(x)
+def log_softmax(x, dim=-1): return LogSoftmax(dim)(x)

@@ -1,0 +1,18 @@
+"""Hot loops, each in up to three versions behind one dispatching function:
+
+1. a NumPy reference (``*_reference``), short and readable; written against ``xp`` so the same
+   code is also the vectorised CuPy path on the GPU;
+2. a Numba version (``*_numba``), compiled once and cached on disk, the default on the CPU;
+3. a CuPy ``ElementwiseKernel`` where fusing elementwise steps pays (the LSTM cell).
+
+``TINYNET_NUMBA=0`` in the environment forces the references on the CPU, so a learner can step
+through them with a debugger. This package knows nothing of Tensors: arrays in, arrays out.
+"""
+from .dispatch import numba_enabled
+from .im2col import col2im, im2col, conv_output_size
+from .lstm_cell import lstm_cell_backward, lstm_cell_forward
+from .pooling import max_pool_backward, max_pool_forward
+
+
+__all__ = ["im2col", "col2im", "conv_output_size", "max_pool_forward", "max_pool_backward",
+           "lstm_cell_forward", "lstm_cell_backward", "numba_enabled"]

@@ -1,0 +1,173 @@
+"""The fused LSTM cell: every elementwise step of one time step in one pass.
+
+Input ``gates`` (N, 4H) holds the pre-activations a = x W_ih^T + b_ih + h W_hh^T + b_hh in the
+order i, f, g, o; ``peephole`` (3, H) holds the diagonal peephole weights w_ci, w_cf, w_co (zeros
+for a plain LSTM). With sigma the logistic function:
+
+    i  = sigma(a_i + w_ci * c_prev)          f = sigma(a_f + w_cf * c_prev)        g = tanh(a_g)
+    c  = f * c_prev + i * g                  o = sigma(a_o + w_co * c)             h = o * tanh(c)
+
+Forward overwrites ``gates`` with the activations [i, f, g, o] (backward needs them) and writes
+h, c and tanh(c). Backward turns dL/dh and dL/dc into dL/da (written into ``d_gates``) and
+dL/dc_prev:
+
+    d_o = dh * tanh(c) * o (1 - o)
+    dc  = dc_next + dh * o * (1 - tanh(c)^2) + d_o * w_co
+    d_i = dc * g * i (1 - i)       d_f = dc * c_prev * f (1 - f)       d_g = dc * i * (1 - g^2)
+    dc_prev = dc * f + d_i * w_ci + d_f * w_cf
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..backend import get_array_module
+from .activations import stable_sigmoid
+from .dispatch import use_numba
+
+
+def lstm_cell_forward_reference(gates, c_prev, peephole, h, c, tanh_c):
+    xp = get_array_module(gates)
+    hidden = c_prev.shape[1]
+    a_i, a_f, a_g, a_o = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
+    i = stable_sigmoid(a_i + peephole[0] * c_prev)
+    f = stable_sigmoid(a_f + peephole[1] * c_prev)
+    g = xp.tanh(a_g)
+    c[...] = f * c_prev + i * g
+    o = stable_sigmoid(a_o + peephole[2] * c)
+    tanh_c[...] = xp.tanh(c)
+    h[...] = o * tanh_c
+    a_i[...], a_f[...], a_g[...], a_o[...] = i, f, g, o
+
+
+def lstm_cell_backward_reference(dh, dc_next, acts, c_prev, c, tanh_c, peephole, d_gates, dc_prev):
+    hidden = c_prev.shape[1]
+    i, f, g, o = (acts[:, k * hidden:(k + 1) * hidden] for k in range(4))
+    d_o = dh * tanh_c * o * (1 - o)
+    dc = dc_next + dh * o * (1 - tanh_c * tanh_c) + d_o * peephole[2]
+    d_i = dc * g * i * (1 - i)
+    d_f = dc * c_prev * f * (1 - f)
+    d_g = dc * i * (1 - g * g)
+    dc_prev[...] = dc * f + d_i * peephole[0] + d_f * peephole[1]
+    for k, d in enumerate((d_i, d_f, d_g, d_o)):
+        d_gates[:, k * hidden:(k + 1) * hidden] = d
+
+
+# Fast-math flags that let LLVM reorder and approximate, but keep inf and NaN exact, so that
+# exp(-x) overflowing to inf still gives sigma(x) = 1 / (1 + inf) = 0.
+_FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
+
+
+@njit(cache=True, inline="always", fastmath=_FASTMATH)
+def _sigmoid(x, one):
+    return one / (one + np.exp(-x))
+
+
+@njit(cache=True, inline="always", fastmath=_FASTMATH)
+def _tanh(x, one):
+    """tanh(x) = 2 sigma(2x) - 1: one exp instead of libm's slower scalar tanh."""
+    return (one + one) * _sigmoid((one + one) * x, one) - one
+
+
+# ``one`` is 1 in the arrays' dtype, so float32 math stays float32 (a literal 1.0 would be float64).
+# The cells of one step are few (N x H), so the loops are serial: threads would cost more than they save.
+@njit(cache=True, fastmath=_FASTMATH)
+def lstm_cell_forward_numba(gates, c_prev, peephole, h, c, tanh_c, one):
+    n, hidden = c_prev.shape
+    for b in range(n):
+        for j in range(hidden):
+            cp = c_prev[b, j]
+            i = _sigmoid(gates[b, j] + peephole[0, j] * cp, one)
+            f = _sigmoid(gates[b, hidden + j] + peephole[1, j] * cp, one)
+            g = _tanh(gates[b, 2 * hidden + j], one)
+            cn = f * cp + i * g
+            o = _sigmoid(gates[b, 3 * hidden + j] + peephole[2, j] * cn, one)
+            tc = _tanh(cn, one)
+            c[b, j], tanh_c[b, j], h[b, j] = cn, tc, o * tc
+            gates[b, j], gates[b, hidden + j] = i, f
+            gates[b, 2 * hidden + j], gates[b, 3 * hidden + j] = g, o
+
+
+@njit(cache=True, fastmath=_FASTMATH)
+def lstm_cell_backward_numba(dh, dc_next, acts, c_prev, c, tanh_c, peephole, d_gates, dc_prev, one):
+    n, hidden = c_prev.shape
+    for b in range(n):
+        for j in range(hidden):
+            i, f = acts[b, j], acts[b, hidden + j]
+            g, o = acts[b, 2 * hidden + j], acts[b, 3 * hidden + j]
+            tc, cp = tanh_c[b, j], c_prev[b, j]
+            d_o = dh[b, j] * tc * o * (one - o)
+            dc = dc_next[b, j] + dh[b, j] * o * (one - tc * tc) + d_o * peephole[2, j]
+            d_i = dc * g * i * (one - i)
+            d_f = dc * cp * f * (one - f)
+            d_gates[b, j], d_gates[b, hidden + j] = d_i, d_f
+            d_gates[b, 2 * hidden + j], d_gates[b, 3 * hidden + j] = dc * i * (one - g * g), d_o
+            dc_prev[b, j] = dc * f + d_i * peephole[0, j] + d_f * peephole[1, j]
+
+
+_CUDA_PREAMBLE = """
+template <typename T> __device__ T sigmoid_(T x) {
+    if (x >= 0) return T(1) / (T(1) + exp(-x));
+    T e = exp(x); return e / (T(1) + e);
+}
+"""
+
+
+def _cupy_kernels(cupy):
+    """Build the two CuPy ElementwiseKernels once; one thread per (n, j) element of the state."""
+    if not hasattr(_cupy_kernels, "cache"):
+        forward = cupy.ElementwiseKernel(
+            "T c_prev, raw T peephole, int32 H", "raw T gates, T h, T c, T tanh_c",
+            """
+            const int n = i / H, j = i % H, row = n * 4 * H;
+            const T ig = sigmoid_(gates[row + j] + peephole[j] * c_prev);
+            const T fg = sigmoid_(gates[row + H + j] + peephole[H + j] * c_prev);
+            const T gg = tanh(gates[row + 2 * H + j]);
+            c = fg * c_prev + ig * gg;
+            const T og = sigmoid_(gates[row + 3 * H + j] + peephole[2 * H + j] * c);
+            tanh_c = tanh(c);
+            h = og * tanh_c;
+            gates[row + j] = ig; gates[row + H + j] = fg;
+            gates[row + 2 * H + j] = gg; gates[row + 3 * H + j] = og;
+            """, "tinynet_lstm_cell_forward", preamble=_CUDA_PREAMBLE)
+        backward = cupy.ElementwiseKernel(
+            "T dh, T dc_next, raw T acts, T c_prev, T c, T tanh_c, raw T peephole, int32 H",
+            "raw T d_gates, T dc_prev",
+            """
+            const int n = i / H, j = i % H, row = n * 4 * H;
+            const T ig = acts[row + j], fg = acts[row + H + j];
+            const T gg = acts[row + 2 * H + j], og = acts[row + 3 * H + j];
+            const T d_o = dh * tanh_c * og * (T(1) - og);
+            const T dc = dc_next + dh * og * (T(1) - tanh_c * tanh_c) + d_o * peephole[2 * H + j];
+            const T d_i = dc * gg * ig * (T(1) - ig);
+            const T d_f = dc * c_prev * fg * (T(1) - fg);
+            d_gates[row + j] = d_i; d_gates[row + H + j] = d_f;
+            d_gates[row + 2 * H + j] = dc * ig * (T(1) - gg * gg); d_gates[row + 3 * H + j] = d_o;
+            dc_prev = dc * fg + d_i * peephole[j] + d_f * peephole[H + j];
+            """, "tinynet_lstm_cell_backward")
+        _cupy_kernels.cache = forward, backward
+    return _cupy_kernels.cache
+
+
+def lstm_cell_forward(gates, c_prev, peephole, h, c, tanh_c):
+    """Fill h, c, tanh_c (N, H) and turn ``gates`` (N, 4H) into activations, in place."""
+    xp = get_array_module(gates)
+    if xp is not np:
+        _cupy_kernels(xp)[0](c_prev, peephole, np.int32(c_prev.shape[1]), gates, h, c, tanh_c)
+    elif use_numba(gates):
+        lstm_cell_forward_numba(gates, c_prev, peephole, h, c, tanh_c, gates.dtype.type(1))
+    else:
+        lstm_cell_forward_reference(gates, c_prev, peephole, h, c, tanh_c)
+
+
+def lstm_cell_backward(dh, dc_next, acts, c_prev, c, tanh_c, peephole, d_gates, dc_prev):
+    """Fill d_gates (N, 4H) = dL/d(pre-activations) and dc_prev (N, H) = dL/dc_prev."""
+    xp = get_array_module(dh)
+    if xp is not np:
+        _cupy_kernels(xp)[1](dh, dc_next, acts, c_prev, c, tanh_c, peephole,
+                             np.int32(c_prev.shape[1]), d_gates, dc_prev)
+    elif use_numba(dh):
+        lstm_cell_backward_numba(dh, dc_next, acts, c_prev, c, tanh_c, peephole, d_gates, dc_prev,
+                                 dh.dtype.type(1))
+    else:
+        lstm_cell_backward_reference(dh, dc_next, acts, c_prev, c, tanh_c, peephole, d_gates, dc_prev)

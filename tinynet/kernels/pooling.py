@@ -1,0 +1,93 @@
+"""Max pooling with argmax: forward remembers which input pixel won each window, backward sends
+each output gradient to that pixel (adding where windows overlap).
+
+x: (N, C, H, W) -> y: (N, C, OH, OW), argmax: (N, C, OH, OW) holding the flat index y*W + x of the
+winner inside its (H, W) image. Padding counts as -inf, as in PyTorch; the first maximum wins ties.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from ..backend import get_array_module, scatter_add
+from .dispatch import use_numba
+from .im2col import conv_output_size
+
+
+def max_pool_forward_reference(x, k, stride, padding):
+    xp = get_array_module(x)
+    n, c, h, w = x.shape
+    oh, ow = conv_output_size(h, k, stride, padding), conv_output_size(w, k, stride, padding)
+    padded = xp.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)),
+                    constant_values=-xp.inf)
+    best = xp.full((n, c, oh, ow), -xp.inf, dtype=x.dtype)
+    offset = xp.zeros((n, c, oh, ow), dtype=xp.int64)
+    for i in range(k):
+        for j in range(k):
+            window = padded[:, :, i:i + stride * oh:stride, j:j + stride * ow:stride]
+            better = window > best
+            best = xp.where(better, window, best)
+            offset = xp.where(better, i * k + j, offset)
+    rows = xp.arange(oh).reshape(oh, 1) * stride - padding + offset // k
+    cols = xp.arange(ow).reshape(1, ow) * stride - padding + offset % k
+    return best, rows * w + cols
+
+
+def max_pool_backward_reference(gy, argmax, x_shape):
+    xp = get_array_module(gy)
+    n, c, h, w = x_shape
+    gx = xp.zeros((n * c, h * w), dtype=gy.dtype)
+    plane = xp.arange(n * c).reshape(-1, 1)
+    scatter_add(gx, (plane, argmax.reshape(n * c, -1)), gy.reshape(n * c, -1))
+    return gx.reshape(x_shape)
+
+
+@njit(parallel=True, cache=True)
+def max_pool_forward_numba(x, k, stride, padding):
+    n, c, h, w = x.shape
+    oh = (h + 2 * padding - k) // stride + 1
+    ow = (w + 2 * padding - k) // stride + 1
+    y = np.empty((n, c, oh, ow), dtype=x.dtype)
+    argmax = np.empty((n, c, oh, ow), dtype=np.int64)
+    for b in prange(n):
+        for ch in range(c):
+            for oy in range(oh):
+                for ox in range(ow):
+                    best, where = -np.inf, -1
+                    for i in range(k):
+                        row = oy * stride - padding + i
+                        if row < 0 or row >= h:
+                            continue
+                        for j in range(k):
+                            col = ox * stride - padding + j
+                            if 0 <= col < w and x[b, ch, row, col] > best:
+                                best, where = x[b, ch, row, col], row * w + col
+                    y[b, ch, oy, ox] = best
+                    argmax[b, ch, oy, ox] = where
+    return y, argmax
+
+
+@njit(parallel=True, cache=True)
+def max_pool_backward_numba(gy, argmax, n, c, h, w):
+    gx = np.zeros((n, c, h * w), dtype=gy.dtype)
+    oh, ow = gy.shape[2], gy.shape[3]
+    for b in prange(n):
+        for ch in range(c):
+            for oy in range(oh):
+                for ox in range(ow):
+                    gx[b, ch, argmax[b, ch, oy, ox]] += gy[b, ch, oy, ox]
+    return gx.reshape(n, c, h, w)
+
+
+def max_pool_forward(x, k, stride, padding):
+    """Returns (y, argmax); see the module docstring for shapes."""
+    if use_numba(x):
+        return max_pool_forward_numba(np.ascontiguousarray(x), k, stride, padding)
+    return max_pool_forward_reference(x, k, stride, padding)
+
+
+def max_pool_backward(gy, argmax, x_shape):
+    if use_numba(gy):
+        n, c, h, w = x_shape
+        return max_pool_backward_numba(np.ascontiguousarray(gy), argmax, n, c, h, w)
+    return max_pool_backward_reference(gy, argmax, x_shape)

@@ -1,0 +1,113 @@
+"""LSTMCell and the multi-layer LSTM, with torch.nn.LSTM's arguments, shapes and parameter names.
+
+Layer k holds weight_ih_l{k} (4H, I_k), weight_hh_l{k} (4H, H), bias_ih_l{k}, bias_hh_l{k} (4H,),
+gates stacked in the order i, f, g, o, so a PyTorch LSTM's state dict loads unchanged. All are
+initialised U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch.
+
+``peephole=True`` is a tinynet extension (not in torch.nn.LSTM): it adds the diagonal peephole
+weights of paper 000's equations (1)-(5), weight_ci_l{k}, weight_cf_l{k}, weight_co_l{k} (H,):
+i_t = sigma(W_i x_t + U_i h_{t-1} + w_ci * c_{t-1} + b_i), f_t likewise with w_cf,
+o_t = sigma(W_o x_t + U_o h_{t-1} + w_co * c_t + b_o).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import functional as F
+from ..backend import array_module
+from ..tensor import Tensor
+from . import init
+from .layers import check_input
+from .module import Module, Parameter
+
+
+class _LSTMBase(Module):
+    def _add_layer_parameters(self, suffix, input_size, hidden_size, bias, peephole):
+        shapes = {"weight_ih": (4 * hidden_size, input_size), "weight_hh": (4 * hidden_size, hidden_size)}
+        if bias:
+            shapes.update(bias_ih=(4 * hidden_size,), bias_hh=(4 * hidden_size,))
+        if peephole:
+            shapes.update(weight_ci=(hidden_size,), weight_cf=(hidden_size,), weight_co=(hidden_size,))
+        bound = 1 / math.sqrt(hidden_size)
+        for name, shape in shapes.items():
+            parameter = Parameter(np.empty(shape, dtype=np.float32))
+            init.uniform_(parameter, -bound, bound)
+            setattr(self, name + suffix, parameter)
+
+    def _layer_parameters(self, suffix):
+        get = lambda name: getattr(self, name + suffix, None)  # noqa: E731
+        peephole = [get("weight_ci"), get("weight_cf"), get("weight_co")] if self.peephole else None
+        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh"), peephole
+
+    def _zeros(self, shape, like):
+        return Tensor(array_module(like.device).zeros(shape, dtype=like.dtype))
+
+
+class LSTMCell(_LSTMBase):
+    """One step: x (N, input_size), optional (h, c) each (N, hidden_size) -> (h', c')."""
+
+    def __init__(self, input_size, hidden_size, bias=True, peephole=False):
+        super().__init__()
+        self.input_size, self.hidden_size, self.bias, self.peephole = input_size, hidden_size, bias, peephole
+        self._add_layer_parameters("", input_size, hidden_size, bias, peephole)
+
+    def forward(self, x, state=None):
+        check_input(self, x, (2,), self.input_size, 1, "(batch, input_size)")
+        h, c = state if state is not None else (self._zeros((x.shape[0], self.hidden_size), x),) * 2
+        return F.lstm_cell(x, h, c, *self._layer_parameters(""))
+
+    def extra_repr(self):
+        return f"{self.input_size}, {self.hidden_size}" + (", peephole=True" if self.peephole else "")
+
+
+class LSTM(_LSTMBase):
+    """Multi-layer LSTM over a sequence.
+
+    input (T, N, input_size), or (N, T, input_size) with batch_first=True; optional (h_0, c_0)
+    each (num_layers, N, hidden_size). Returns (output, (h_n, c_n)): output holds the last layer's
+    h_t for every t, (T, N, H) or (N, T, H); h_n, c_n (num_layers, N, H) the final states.
+    ``dropout`` is applied to each layer's output except the last, in training mode.
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, peephole=False):
+        super().__init__()
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first, self.dropout, self.peephole = bias, batch_first, dropout, peephole
+        for k in range(num_layers):
+            self._add_layer_parameters(f"_l{k}", input_size if k == 0 else hidden_size,
+                                       hidden_size, bias, peephole)
+
+    def forward(self, x, state=None):
+        layout = "(batch, seq, feature)" if self.batch_first else "(seq, batch, feature)"
+        check_input(self, x, (3,), self.input_size, 2, layout)
+        if self.batch_first:
+            x = x.transpose(1, 0, 2)
+        batch = x.shape[1]
+        if state is None:
+            h0 = c0 = self._zeros((self.num_layers, batch, self.hidden_size), x)
+        else:
+            h0, c0 = state
+            expected = (self.num_layers, batch, self.hidden_size)
+            if h0.shape != expected or c0.shape != expected:
+                raise ValueError(f"{type(self).__name__}: initial states must have shape {expected}, "
+                                 f"got h_0 {h0.shape} and c_0 {c0.shape}")
+        h_n, c_n = [], []
+        for k in range(self.num_layers):
+            x, h, c = F.lstm_layer(x, h0[k], c0[k], *self._layer_parameters(f"_l{k}"))
+            h_n.append(h)
+            c_n.append(c)
+            if k < self.num_layers - 1 and self.dropout > 0:
+                x = F.dropout(x, self.dropout, self.training)
+        output = x.transpose(1, 0, 2) if self.batch_first else x
+        return output, (F.stack(h_n), F.stack(c_n))
+
+    def extra_repr(self):
+        extras = [f"{self.input_size}, {self.hidden_size}"]
+        extras += [f"num_layers={self.num_layers}"] if self.num_layers != 1 else []
+        extras += ["batch_first=True"] if self.batch_first else []
+        extras += [f"dropout={self.dropout}"] if self.dropout else []
+        extras += ["peephole=True"] if self.peephole else []
+        return ", ".join(extras)

@@ -1,0 +1,294 @@
+"""Tensor and the define-by-run autograd engine.
+
+Every differentiable operation is a ``Function``: ``forward`` maps raw backend arrays to raw
+arrays, ``backward`` maps the gradient of the outputs to the gradients of the inputs. Calling a
+Function on Tensors runs ``forward`` and, when a gradient is wanted, links the result to the
+Function (``tensor.creator``) and the Function to its inputs: that chain *is* the graph.
+
+``Tensor.backward`` sorts the graph's Functions topologically (an iterative depth-first search,
+so a chain of 10,000 ops cannot overflow Python's stack), walks them from the output back to the
+leaves, and adds up the gradients of every tensor used more than once.
+"""
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from . import backend
+
+_grad_enabled = True
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Context manager (or decorator) inside which no graph is recorded, like ``torch.no_grad``."""
+
+    def __enter__(self):
+        global _grad_enabled
+        self._previous, _grad_enabled = _grad_enabled, False
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self._previous
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+def sum_to_shape(grad, shape):
+    """Undo broadcasting: sum ``grad`` over the axes that broadcasting added or stretched."""
+    if grad.shape == tuple(shape):
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
+    grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+class Function:
+    """One differentiable operation. Subclasses implement ``forward`` and ``backward``.
+
+    ``forward(*arrays)`` returns an array or a tuple of arrays. ``backward(*grad_outputs)`` gets one
+    gradient per output (zeros for outputs nobody used) and returns one gradient per input (or None
+    for inputs without a gradient, such as integer targets). Gradients may keep the broadcast shape;
+    the engine sums them back to each input's shape.
+    """
+
+    inputs = None
+
+    def __call__(self, *inputs):
+        tensors = [x if isinstance(x, Tensor) else Tensor(x) for x in inputs]
+        outputs = self.forward(*(t.data for t in tensors))
+        single = not isinstance(outputs, tuple)
+        outputs = (outputs,) if single else outputs
+        needs_grad = _grad_enabled and any(t.requires_grad for t in tensors)
+        results = tuple(Tensor(y, requires_grad=needs_grad) for y in outputs)
+        if needs_grad:
+            self.inputs = tensors
+            self.output_meta = [(y.shape, y.dtype) for y in outputs]
+            for index, result in enumerate(results):
+                result.creator, result.output_index = self, index
+        return results[0] if single else results
+
+    def forward(self, *arrays):
+        raise NotImplementedError
+
+    def backward(self, *grad_outputs):
+        raise NotImplementedError
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def release(self):
+        """Drop inputs and saved arrays once backward has used them (frees the graph)."""
+        vars(self).clear()
+        self.inputs = None
+
+
+def _graph_order(root: Function) -> list:
+    """Functions reachable from ``root``, each after every Function that consumes its outputs.
+
+    An iterative depth-first search: a Function is appended (post-order) once all its inputs'
+    creators are appended, and the reversed post-order is a topological order.
+    """
+    postorder, visited, stack = [], set(), [(root, False)]
+    while stack:
+        fn, inputs_done = stack.pop()
+        if inputs_done:
+            postorder.append(fn)
+            continue
+        if id(fn) in visited:
+            continue
+        visited.add(id(fn))
+        if fn.inputs is None:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time: its saved values were freed "
+                "by the first backward(). Pass retain_graph=True to the first backward() call if "
+                "you need to go through the graph again.")
+        stack.append((fn, True))
+        stack.extend((x.creator, False) for x in fn.inputs
+                     if x.creator is not None and id(x.creator) not in visited)
+    return postorder[::-1]
+
+
+class Tensor:
+    """An n-dimensional array on a device, with an optional gradient and the Function that made it.
+
+    data: the backend array (numpy.ndarray or cupy.ndarray)
+    grad: the gradient accumulated by ``backward`` (same shape as data) or None
+    """
+
+    __array_priority__ = 100  # numpy_scalar * tensor -> Tensor.__rmul__, not an object array
+
+    def __init__(self, data, requires_grad: bool = False):
+        self.data = data
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.creator = None
+        self.output_index = 0
+
+    # ----------------------------------------------------------------- description
+    shape = property(lambda self: tuple(self.data.shape))
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    size = property(lambda self: int(self.data.size))
+    device = property(lambda self: backend.device_of(self.data))
+    is_leaf = property(lambda self: self.creator is None)
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        extras = "" if self.dtype == np.float32 else f", dtype={self.dtype}"
+        extras += "" if self.device == backend.CPU else f", device='{self.device}'"
+        extras += ", requires_grad=True" if self.requires_grad else ""
+        return f"tensor({body}{extras})"
+
+    # ----------------------------------------------------------------- conversion
+    def numpy(self) -> np.ndarray:
+        """A NumPy copy of the data, from any device."""
+        return np.array(backend.to_numpy(self.data))
+
+    def item(self):
+        return self.data.item()
+
+    def to(self, device) -> "Tensor":
+        """This tensor on ``device`` (itself if already there); the copy is a new leaf."""
+        if backend.normalize_device(device) == self.device:
+            return self
+        return Tensor(backend.to_device(self.data, device), requires_grad=self.requires_grad)
+
+    def detach(self) -> "Tensor":
+        """Same data, cut from the graph."""
+        return Tensor(self.data)
+
+    def astype(self, dtype) -> "Tensor":
+        return F.cast(self, dtype)
+
+    float = lambda self: self.astype(np.float32)  # noqa: E731
+    double = lambda self: self.astype(np.float64)  # noqa: E731
+
+    # ----------------------------------------------------------------- autograd
+    def zero_grad(self):
+        self.grad = None
+
+    def backward(self, grad=None, retain_graph: bool = False):
+        """Accumulate d(self)/d(leaf) * grad into ``leaf.grad`` for every leaf that requires grad.
+
+        ``grad`` defaults to 1 for a one-element tensor. Without ``retain_graph`` the graph is
+        freed as it is walked, and a second backward through it raises an error.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward() on a tensor that does not require grad: no input of "
+                               "its graph has requires_grad=True (or it was made under no_grad()).")
+        xp = backend.get_array_module(self.data)
+        if grad is None:
+            if self.size != 1:
+                raise RuntimeError(f"backward() without a gradient needs a one-element tensor, got "
+                                   f"shape {self.shape}; pass grad= of the same shape.")
+            grad = xp.ones_like(self.data)
+        grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=self.dtype)
+        if grad.shape != self.data.shape:
+            raise ValueError(f"backward(grad): grad has shape {grad.shape}, tensor has {self.shape}")
+        if self.creator is None:
+            self._accumulate(grad)
+            return
+        grads = {(id(self.creator), self.output_index): grad}
+        for fn in _graph_order(self.creator):
+            grad_outputs = tuple(
+                grads.pop((id(fn), i), None) for i in range(len(fn.output_meta)))
+            grad_outputs = tuple(xp.zeros(shape, dtype) if g is None else g
+                                 for g, (shape, dtype) in zip(grad_outputs, fn.output_meta))
+            grad_inputs = fn.backward(*grad_outputs)
+            if not isinstance(grad_inputs, tuple):
+                grad_inputs = (grad_inputs,)
+            for x, gx in zip(fn.inputs, grad_inputs):
+                if gx is None or not x.requires_grad:
+                    continue
+                gx = sum_to_shape(gx, x.shape)
+                if x.creator is None:
+                    x._accumulate(gx)
+                else:
+                    key = (id(x.creator), x.output_index)
+                    grads[key] = gx if key not in grads else grads[key] + gx
+            if not retain_graph:
+                fn.release()
+
+    def _accumulate(self, grad):
+        if grad.dtype != self.dtype:
+            grad = grad.astype(self.dtype)
+        self.grad = grad if self.grad is None else self.grad + grad
+
+    # ----------------------------------------------------------------- operators
+    def __add__(self, other): return F.add(self, other)
+    def __radd__(self, other): return F.add(other, self)
+    def __sub__(self, other): return F.sub(self, other)
+    def __rsub__(self, other): return F.sub(other, self)
+    def __mul__(self, other): return F.mul(self, other)
+    def __rmul__(self, other): return F.mul(other, self)
+    def __truediv__(self, other): return F.div(self, other)
+    def __rtruediv__(self, other): return F.div(other, self)
+    def __pow__(self, exponent): return F.pow(self, exponent)
+    def __neg__(self): return F.neg(self)
+    def __matmul__(self, other): return F.matmul(self, other)
+    def __rmatmul__(self, other): return F.matmul(other, self)
+    def __getitem__(self, index): return F.getitem(self, index)
+
+    # Comparisons carry no gradient: they return boolean tensors.
+    def _compare(self, other, op):
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor(op(self.data, other))
+
+    __eq__ = lambda self, other: self._compare(other, lambda a, b: a == b)  # noqa: E731
+    __ne__ = lambda self, other: self._compare(other, lambda a, b: a != b)  # noqa: E731
+    __lt__ = lambda self, other: self._compare(other, lambda a, b: a < b)  # noqa: E731
+    __le__ = lambda self, other: self._compare(other, lambda a, b: a <= b)  # noqa: E731
+    __gt__ = lambda self, other: self._compare(other, lambda a, b: a > b)  # noqa: E731
+    __ge__ = lambda self, other: self._compare(other, lambda a, b: a >= b)  # noqa: E731
+    __hash__ = object.__hash__
+
+    # ----------------------------------------------------------------- methods
+    def sum(self, axis=None, keepdims=False): return F.sum(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False): return F.mean(self, axis, keepdims)
+    def var(self, axis=None, keepdims=False, correction=1): return F.var(self, axis, keepdims, correction)
+    def max(self, axis=None, keepdims=False): return F.max(self, axis, keepdims)
+    def min(self, axis=None, keepdims=False): return F.min(self, axis, keepdims)
+    def argmax(self, axis=None): return Tensor(self.data.argmax(axis=axis))
+    def reshape(self, *shape): return F.reshape(self, shape[0] if len(shape) == 1 else shape)
+    def transpose(self, *axes): return F.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
+    def permute(self, *axes): return F.transpose(self, axes[0] if len(axes) == 1 else axes)
+    T = property(lambda self: F.transpose(self))
+    def exp(self): return F.exp(self)
+    def log(self): return F.log(self)
+    def sqrt(self): return F.sqrt(self)
+    def tanh(self): return F.tanh(self)
+    def sigmoid(self): return F.sigmoid(self)
+    def relu(self): return F.relu(self)
+    def abs(self): return F.abs(self)
+    def clip(self, low=None, high=None): return F.clip(self, low, high)
+
+
+def tensor(data, requires_grad: bool = False, device="cpu", dtype=None) -> Tensor:
+    """Make a leaf Tensor from a list, scalar, NumPy/CuPy array or Tensor.
+
+    Floating-point data defaults to float32 (as in PyTorch); integers and booleans keep their type.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    device = backend.normalize_device(device)
+    xp = backend.array_module(device)
+    if backend.device_of(data) != device:
+        data = backend.to_device(data, device)
+    array = xp.asarray(data, dtype=dtype)
+    if dtype is None and array.dtype.kind == "f" and not hasattr(data, "dtype"):
+        array = array.astype(np.float32)
+    if requires_grad and array.dtype.kind != "f":
+        raise TypeError(f"only floating-point tensors can require grad, got dtype {array.dtype}")
+    return Tensor(array, requires_grad=requires_grad)
+
+
+from . import functional as F  # noqa: E402  (functional builds on Tensor and Function above)

@@ -1,0 +1,156 @@
+"""Pictures: the autograd graph as Graphviz DOT, and matplotlib figures written to PNG files.
+
+Figures are drawn on ``matplotlib.figure.Figure`` objects directly (no pyplot state, no display),
+so they work headless, in tests and on servers.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .backend import to_numpy
+
+
+# ---------------------------------------------------------------------------- the graph
+def graph_dot(output) -> str:
+    """Graphviz DOT text of the graph that produced ``output``: tensors as ovals, Functions as boxes.
+
+    Render with ``dot -Tpng graph.dot -o graph.png`` if Graphviz is installed (DeZero's habit).
+    """
+    lines = ["digraph tinynet {", '  node [fontname="Helvetica"];']
+    seen, stack = set(), [output]
+
+    def tensor_node(t):
+        label = f"{t.shape} {t.dtype}"
+        return f'  t{id(t)} [label="{label}", shape=ellipse, style=filled, fillcolor="#ddeeff"];'
+
+    lines.append(tensor_node(output))
+    while stack:
+        t = stack.pop()
+        fn = t.creator
+        if fn is None or id(fn) in seen or fn.inputs is None:
+            continue
+        seen.add(id(fn))
+        lines.append(f'  f{id(fn)} [label="{fn.name}", shape=box, style=filled, fillcolor="#ffe8cc"];')
+        lines.append(f"  f{id(fn)} -> t{id(t)};")
+        for x in fn.inputs:
+            lines.append(tensor_node(x))
+            lines.append(f"  t{id(x)} -> f{id(fn)};")
+            stack.append(x)
+    lines.append("}")
+    return "\n".join(dict.fromkeys(lines))  # each node once, order kept
+
+
+# ---------------------------------------------------------------------------- figures
+def _save(figure: Figure, path) -> str:
+    """Write atomically: a temporary file in the same folder, then a rename."""
+    path = os.fspath(path)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    temporary = path + ".tmp.png"
+    figure.savefig(temporary, dpi=110, bbox_inches="tight")
+    os.replace(temporary, path)
+    return path
+
+
+def plot_learning_curves(history: dict, path, title="Learning curves") -> str:
+    """Loss and accuracy per epoch, train and validation (history from tinynet.train.fit)."""
+    epochs = history.get("epoch", {})
+    figure = Figure(figsize=(10, 4))
+    for ax, metric in zip(figure.subplots(1, 2), ("loss", "accuracy")):
+        for split in ("train", "val"):
+            values = epochs.get(f"{split}_{metric}")
+            if values:
+                ax.plot(range(1, len(values) + 1), values, marker="o", label=split)
+        steps = history.get("batch", {}).get(metric)
+        if metric == "loss" and steps:
+            twin = ax.twiny()
+            twin.plot(steps, color="grey", alpha=0.25, linewidth=0.6)
+            twin.set_xlabel("batch", color="grey")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    figure.suptitle(title)
+    return _save(figure, path)
+
+
+def plot_confusion_matrix(matrix, class_names, path, title="Confusion matrix") -> str:
+    """Heat map with the count in every cell; rows are true classes, columns predictions."""
+    matrix = np.asarray(matrix)
+    figure = Figure(figsize=(8, 7))
+    ax = figure.subplots()
+    image = ax.imshow(matrix, cmap="Blues")
+    figure.colorbar(image, ax=ax)
+    ticks = np.arange(len(class_names))
+    ax.set_xticks(ticks, class_names, rotation=45, ha="right")
+    ax.set_yticks(ticks, class_names)
+    threshold = matrix.max() / 2 if matrix.size else 0
+    for (row, col), count in np.ndenumerate(matrix):
+        ax.text(col, row, str(count), ha="center", va="center", fontsize=8,
+                color="white" if count > threshold else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    return _save(figure, path)
+
+
+def plot_samples(images, labels, class_names, path, predictions=None, columns=8) -> str:
+    """A grid of images (N, 28, 28) or (N, 1, 28, 28) titled with their labels (and predictions)."""
+    images = to_numpy(images).reshape(len(images), images.shape[-2], images.shape[-1])
+    rows = int(np.ceil(len(images) / columns))
+    figure = Figure(figsize=(columns * 1.3, rows * 1.5))
+    axes = np.atleast_1d(figure.subplots(rows, columns)).ravel()
+    for k, ax in enumerate(axes):
+        ax.axis("off")
+        if k < len(images):
+            ax.imshow(images[k], cmap="gray")
+            title = class_names[int(labels[k])]
+            if predictions is not None:
+                title += f"\n({class_names[int(predictions[k])]})"
+            ax.set_title(title, fontsize=7)
+    return _save(figure, path)
+
+
+def plot_per_class_scores(scores: dict, class_names, path, title="Per-class scores") -> str:
+    """Grouped bars of precision, recall and F1 per class (scores from metrics.per_class_scores)."""
+    figure = Figure(figsize=(11, 4))
+    ax = figure.subplots()
+    x = np.arange(len(class_names))
+    for offset, metric in zip((-0.27, 0, 0.27), ("precision", "recall", "f1")):
+        ax.bar(x + offset, scores[metric], width=0.27, label=metric)
+    ax.set_xticks(x, class_names, rotation=30, ha="right")
+    ax.set_ylim(0, 1.05)
+    ax.legend(loc="lower right")
+    ax.set_title(title)
+    return _save(figure, path)
+
+
+def gaussian_kde(values, points):
+    """Kernel density estimate at ``points`` with Scott's bandwidth 1.06 * std * n^(-1/5)."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    bandwidth = max(1.06 * values.std() * len(values) ** -0.2, 1e-6)
+    density = np.zeros_like(points, dtype=np.float64)
+    for chunk in np.array_split(values, max(1, len(values) // 20000)):
+        density += np.exp(-0.5 * ((points[:, None] - chunk[None, :]) / bandwidth) ** 2).sum(axis=1)
+    return density / (len(values) * bandwidth * np.sqrt(2 * np.pi))
+
+
+def plot_weight_distribution(weight_sets: dict, path, title="Weight distribution", max_points=50000) -> str:
+    """Histogram + KDE of each named set of weights, overlaid (e.g. before / after pruning)."""
+    figure = Figure(figsize=(8, 4))
+    ax = figure.subplots()
+    rng = np.random.default_rng(0)
+    all_values = np.concatenate([np.ravel(v) for v in weight_sets.values()])
+    points = np.linspace(all_values.min(), all_values.max(), 400)
+    for name, values in weight_sets.items():
+        values = np.ravel(values)
+        sample = values if len(values) <= max_points else rng.choice(values, max_points, replace=False)
+        ax.hist(values, bins=100, density=True, alpha=0.3, label=f"{name} (histogram)")
+        ax.plot(points, gaussian_kde(sample, points), label=f"{name} (KDE)")
+    ax.set_xlabel("weight value")
+    ax.set_ylabel("density")
+    ax.legend()
+    ax.set_title(title)
+    return _save(figure, path)
