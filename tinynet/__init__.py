@@ -5,3 +5,5 @@ from . import functional
 from .gradcheck import GradcheckError, NonDifferentiableError, gradcheck
 
 __version__ = "0.1.0"
+from . import nn, optim, data
+from .serialization import load, load_checkpoint, save, save_checkpoint

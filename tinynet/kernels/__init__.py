@@ -9,7 +9,7 @@
 through them with a debugger. This package knows nothing of Tensors: arrays in, arrays out.
 """
 from .dispatch import numba_enabled
-from .im2col import col2im, im2col, conv_output_size
+from .convolution import col2im, im2col, conv_output_size
 from .lstm_cell import lstm_cell_backward, lstm_cell_forward
 from .pooling import max_pool_backward, max_pool_forward
 

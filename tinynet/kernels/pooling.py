@@ -11,7 +11,7 @@ from numba import njit, prange
 
 from ..backend import get_array_module, scatter_add
 from .dispatch import use_numba
-from .im2col import conv_output_size
+from .convolution import conv_output_size
 
 
 def max_pool_forward_reference(x, k, stride, padding):

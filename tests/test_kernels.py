@@ -1,0 +1,99 @@
+"""Each Numba kernel equals its NumPy reference on hypothesis-drawn shapes, odd sizes included."""
+import numpy as np
+import pytest
+from hypothesis import assume, given, strategies as st
+
+import tinynet as tn
+import tinynet.functional as F
+from tinynet.kernels import convolution as im2col_module, lstm_cell as cell, pooling
+
+
+@st.composite
+def conv_case(draw):
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    h, w = draw(st.integers(1, 9)), draw(st.integers(1, 9))
+    k, stride, padding = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(0, 2))
+    assume(h + 2 * padding >= k and w + 2 * padding >= k)
+    x = np.random.default_rng(draw(st.integers(0, 999))).standard_normal((n, c, h, w))
+    return x.astype(draw(st.sampled_from([np.float32, np.float64]))), k, stride, padding
+
+
+@given(case=conv_case())
+def test_im2col_and_col2im_numba_equal_reference(case):
+    x, k, stride, padding = case
+    expected = im2col_module.im2col_reference(x, k, k, stride, padding)
+    np.testing.assert_array_equal(im2col_module.im2col_numba(x, k, k, stride, padding), expected)
+    col = np.random.default_rng(1).standard_normal(expected.shape).astype(x.dtype)
+    np.testing.assert_allclose(im2col_module.col2im_numba(col, *x.shape, stride, padding),
+                               im2col_module.col2im_reference(col, x.shape, stride, padding), rtol=1e-5, atol=1e-5)
+
+
+@given(case=conv_case())
+def test_max_pool_numba_equals_reference(case):
+    x, k, stride, padding = case
+    assume(padding <= k // 2)
+    y_ref, arg_ref = pooling.max_pool_forward_reference(x, k, stride, padding)
+    y, arg = pooling.max_pool_forward_numba(x, k, stride, padding)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(arg, arg_ref)
+    gy = np.random.default_rng(2).standard_normal(y.shape).astype(x.dtype)
+    np.testing.assert_allclose(pooling.max_pool_backward_numba(gy, arg, *x.shape),
+                               pooling.max_pool_backward_reference(gy, arg_ref, x.shape), rtol=1e-6, atol=1e-6)
+
+
+@given(n=st.integers(1, 5), hidden=st.integers(1, 7), peephole=st.booleans(),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 999))
+def test_lstm_cell_numba_equals_reference(n, hidden, peephole, dtype, seed):
+    rng = np.random.default_rng(seed)
+    gates = (rng.standard_normal((n, 4 * hidden)) * 3).astype(dtype)
+    c_prev = rng.standard_normal((n, hidden)).astype(dtype)
+    weights = (rng.standard_normal((3, hidden)) if peephole else np.zeros((3, hidden))).astype(dtype)
+    outputs = {}
+    for version, forward in (("ref", cell.lstm_cell_forward_reference), ("numba", cell.lstm_cell_forward_numba)):
+        acts, h, c, tanh_c = gates.copy(), *(np.empty_like(c_prev) for _ in range(3))
+        args = (acts, c_prev, weights, h, c, tanh_c) + ((dtype(1),) if version == "numba" else ())
+        forward(*args)
+        outputs[version] = (acts, h, c, tanh_c)
+    tolerance = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    for got, expected in zip(outputs["numba"], outputs["ref"]):
+        np.testing.assert_allclose(got, expected, **tolerance)
+    acts, _, c, tanh_c = outputs["ref"]
+    dh, dc = rng.standard_normal((2, n, hidden)).astype(dtype)
+    d_gates = {v: np.empty_like(gates) for v in ("ref", "numba")}
+    dc_prev = {v: np.empty_like(c_prev) for v in ("ref", "numba")}
+    cell.lstm_cell_backward_reference(dh, dc, acts, c_prev, c, tanh_c, weights, d_gates["ref"], dc_prev["ref"])
+    cell.lstm_cell_backward_numba(dh, dc, acts, c_prev, c, tanh_c, weights, d_gates["numba"], dc_prev["numba"], dtype(1))
+    np.testing.assert_allclose(d_gates["numba"], d_gates["ref"], **tolerance)
+    np.testing.assert_allclose(dc_prev["numba"], dc_prev["ref"], **tolerance)
+
+
+def test_tinynet_numba_0_forces_the_references(monkeypatch):
+    def fail(*args):
+        raise AssertionError("the Numba kernel ran although TINYNET_NUMBA=0")
+    monkeypatch.setenv("TINYNET_NUMBA", "0")
+    monkeypatch.setattr(im2col_module, "im2col_numba", fail)
+    monkeypatch.setattr(pooling, "max_pool_forward_numba", fail)
+    monkeypatch.setattr(cell, "lstm_cell_forward_numba", fail)
+    x = tn.tensor(np.ones((1, 1, 4, 4)))
+    F.conv2d(x, tn.tensor(np.ones((1, 1, 2, 2))))
+    F.max_pool2d(x, 2)
+    F.lstm_cell(tn.tensor(np.ones((1, 2))), *(tn.tensor(np.zeros((1, 1))),) * 2,
+                tn.tensor(np.ones((4, 2))), tn.tensor(np.ones((4, 1))))
+
+
+def test_conv_in_batch_chunks_equals_one_pass(monkeypatch):
+    rng = np.random.default_rng(0)
+    x = tn.tensor(rng.standard_normal((5, 2, 6, 6)), requires_grad=True)
+    w = tn.tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
+    b = tn.tensor(rng.standard_normal(3), requires_grad=True)
+    results = []
+    for megabytes in ("256", "0.0005"):  # the second bound allows one image per chunk
+        monkeypatch.setenv("TINYNET_IM2COL_MB", megabytes)
+        x.grad = w.grad = b.grad = None
+        y = F.conv2d(x, w, b, stride=1, padding=1)
+        (y * y).sum().backward()
+        results.append((y.numpy(), x.grad.copy(), w.grad.copy(), b.grad.copy()))
+    from tinynet.functional.conv import im2col_batch_chunk
+    assert im2col_batch_chunk(5, 2 * 36 * 9 * 8) == 1
+    for one_pass, chunked in zip(*results):
+        np.testing.assert_allclose(chunked, one_pass, rtol=1e-12)

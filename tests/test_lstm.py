@@ -1,0 +1,127 @@
+"""LSTM: gradient checks of the fused cell and multi-layer LSTM, agreement with primitive ops,
+and agreement with an independent float64 NumPy implementation."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import tinynet as tn
+import tinynet.functional as F
+from tinynet import nn
+
+
+def leaf(array):
+    return tn.tensor(np.asarray(array, dtype=np.float64), requires_grad=True, dtype=np.float64)
+
+
+def cell_inputs(n, inputs, hidden, peephole, seed=0):
+    rng = np.random.default_rng(seed)
+    tensors = [leaf(rng.standard_normal((n, inputs))), leaf(rng.standard_normal((n, hidden))),
+               leaf(rng.standard_normal((n, hidden))), leaf(rng.standard_normal((4 * hidden, inputs)) * 0.5),
+               leaf(rng.standard_normal((4 * hidden, hidden)) * 0.5), leaf(rng.standard_normal(4 * hidden) * 0.1),
+               leaf(rng.standard_normal(4 * hidden) * 0.1)]
+    return tensors + ([leaf(rng.standard_normal((hidden,)) * 0.5) for _ in range(3)] if peephole else [])
+
+
+@pytest.mark.parametrize("peephole", [False, True])
+@pytest.mark.parametrize("n", [1, 3])
+def test_lstm_cell_gradcheck(peephole, n):
+    tensors = cell_inputs(n, 3, 4, peephole)
+    call = lambda *t: F.lstm_cell(*t[:7], peephole_weights=t[7:] if peephole else None)  # noqa: E731
+    tn.gradcheck(call, tensors)
+
+
+def primitive_cell(x, h, c, w_ih, w_hh, b_ih, b_hh, w_ci=None, w_cf=None, w_co=None):
+    """The cell written with tinynet's primitive ops only."""
+    hidden = h.shape[1]
+    gates = x @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+    a_i, a_f, a_g, a_o = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
+    i = F.sigmoid(a_i + (w_ci * c if w_ci is not None else 0.0))
+    f = F.sigmoid(a_f + (w_cf * c if w_cf is not None else 0.0))
+    c_next = f * c + i * F.tanh(a_g)
+    o = F.sigmoid(a_o + (w_co * c_next if w_co is not None else 0.0))
+    return o * F.tanh(c_next), c_next
+
+
+@given(n=st.integers(1, 4), inputs=st.integers(1, 4), hidden=st.integers(1, 5), peephole=st.booleans(),
+       seed=st.integers(0, 999))
+def test_fused_cell_equals_primitive_composition(n, inputs, hidden, peephole, seed):
+    fused = cell_inputs(n, inputs, hidden, peephole, seed)
+    primitive = [leaf(t.numpy()) for t in fused]
+    h1, c1 = F.lstm_cell(*fused[:7], peephole_weights=fused[7:] if peephole else None)
+    h2, c2 = primitive_cell(*primitive)
+    np.testing.assert_allclose(h1.numpy(), h2.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(c1.numpy(), c2.numpy(), rtol=1e-10, atol=1e-12)
+    weights = np.random.default_rng(seed).standard_normal((2, n, hidden))
+    ((h1 * weights[0]).sum() + (c1 * weights[1]).sum()).backward()
+    ((h2 * weights[0]).sum() + (c2 * weights[1]).sum()).backward()
+    for a, b in zip(fused, primitive):
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("steps,batch,peephole", [(1, 1, False), (3, 2, False), (3, 1, True)])
+def test_two_layer_lstm_gradcheck(steps, batch, peephole):
+    model = nn.LSTM(3, 4, num_layers=2, peephole=peephole)
+    for p in model.parameters():
+        p.data = p.data.astype(np.float64)
+    rng = np.random.default_rng(0)
+    x, h0, c0 = leaf(rng.standard_normal((steps, batch, 3))), leaf(rng.standard_normal((2, batch, 4))), \
+        leaf(rng.standard_normal((2, batch, 4)))
+    parameters = model.parameters()
+
+    def run(x, h0, c0, *weights):
+        for p, w in zip(parameters, weights):
+            p.data = w.data  # the checked tensors are the module's weights
+        output, (h_n, c_n) = model(x, (h0, c0))
+        return output, h_n, c_n
+
+    tn.gradcheck(lambda x, h0, c0: run(x, h0, c0, *parameters), [x, h0, c0])
+    tn.gradcheck(lambda *w: model(x.detach(), (h0.detach(), c0.detach())), parameters)
+
+
+def numpy_lstm(x, state, num_layers, hidden):
+    """An independent float64 LSTM (time-major) straight from the equations."""
+    sigmoid = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    outputs, h_n, c_n = x, [], []
+    for k in range(num_layers):
+        w_ih, w_hh = state[f"weight_ih_l{k}"], state[f"weight_hh_l{k}"]
+        b = state[f"bias_ih_l{k}"] + state[f"bias_hh_l{k}"]
+        h = np.zeros((x.shape[1], hidden))
+        c = np.zeros_like(h)
+        layer_out = []
+        for x_t in outputs:
+            i, f, g, o = np.split(x_t @ w_ih.T + h @ w_hh.T + b, 4, axis=1)
+            c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+            h = sigmoid(o) * np.tanh(c)
+            layer_out.append(h)
+        outputs = np.stack(layer_out)
+        h_n.append(h)
+        c_n.append(c)
+    return outputs, np.stack(h_n), np.stack(c_n)
+
+
+def test_lstm_matches_independent_numpy_implementation_with_loaded_weights():
+    rng = np.random.default_rng(5)
+    model = nn.LSTM(5, 6, num_layers=2, batch_first=True)
+    state = {name: rng.standard_normal(array.shape) * 0.4 for name, array in model.state_dict().items()}
+    model.load_state_dict(state)
+    x = rng.standard_normal((3, 7, 5))  # batch_first: (N, T, I)
+    output, (h_n, c_n) = model(tn.tensor(x, dtype=np.float32))
+    expected, h_expected, c_expected = numpy_lstm(x.transpose(1, 0, 2), state, 2, 6)
+    np.testing.assert_allclose(output.numpy(), expected.transpose(1, 0, 2), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(h_n.numpy(), h_expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(c_n.numpy(), c_expected, rtol=1e-4, atol=1e-5)
+    assert list(model.state_dict()) == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
+                                        "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1"]
+
+
+def test_lstm_paper_000_shapes_float32_and_cell_module():
+    model = nn.LSTM(28, 64, num_layers=2, batch_first=True)
+    x = tn.tensor(np.random.default_rng(0).random((100, 28, 28), dtype=np.float32))
+    output, (h_n, c_n) = model(x)
+    assert output.shape == (100, 28, 64) and h_n.shape == c_n.shape == (2, 100, 64)
+    assert output.dtype == np.float32
+    output[:, -1].sum().backward()
+    assert all(p.grad.dtype == np.float32 for p in model.parameters())
+    cell = nn.LSTMCell(3, 2)
+    h, c = cell(tn.tensor(np.ones((4, 3))))
+    assert h.shape == c.shape == (4, 2)

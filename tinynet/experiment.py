@@ -1,0 +1,114 @@
+"""What every example script shares: the command-line flags, data preparation, the training run,
+and the report (accuracy, per-class table, history.json, metrics.json, weights, figures)."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+from . import backend, data, metrics, viz
+from .serialization import save
+from .train import evaluate, fit, save_history
+
+
+def parser(description, epochs, batch_size, lr, models=None, default_model=None) -> argparse.ArgumentParser:
+    """The flags shared by all examples, with the paper's settings as defaults."""
+    p = argparse.ArgumentParser(description=description,
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--device", default="cpu", help="cpu or gpu (cuda)")
+    p.add_argument("--epochs", type=int, default=epochs)
+    p.add_argument("--batch-size", type=int, default=batch_size)
+    p.add_argument("--lr", type=float, default=lr)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir", default=None, help="folder with the Fashion-MNIST IDX files")
+    p.add_argument("--out", default=None, help="output folder (default runs/<script>/<model>)")
+    p.add_argument("--subset", type=int, default=None, help="train on N random training patterns")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke run: 1 epoch of a few batches on 2,000 train / 500 test images")
+    p.add_argument("--no-progress", action="store_true", help="plain lines instead of a progress bar")
+    if models:
+        p.add_argument("--model", choices=models, default=default_model)
+    return p
+
+
+def setup(args, script_name):
+    """Seed, check the device early (a clear error, never a silent CPU fallback), pick --out."""
+    backend.manual_seed(args.seed)
+    if backend.normalize_device(args.device) == backend.GPU:
+        backend.require_gpu()
+    name = getattr(args, "model", None) or "default"
+    args.out = args.out or os.path.join("runs", script_name, name)
+    os.makedirs(args.out, exist_ok=True)
+    if args.quick:
+        args.epochs = 1
+    return args
+
+
+def load_data(args, transform, test_transform=None, validation_fraction=0.0):
+    """(train_loader, val_loader or None, test_loader, test_set) for Fashion-MNIST."""
+    try:
+        train_set = data.fashion_mnist("train", args.data_dir)
+        test_set = data.fashion_mnist("test", args.data_dir)
+    except (data.DatasetNotFoundError, data.IDXError) as error:
+        sys.exit(f"error: {error}")
+    if args.quick:
+        train_set, test_set = data.subset(train_set, 2000, args.seed), data.subset(test_set, 500, args.seed)
+    if args.subset:
+        train_set = data.subset(train_set, args.subset, args.seed)
+    val_set = None
+    if validation_fraction:
+        train_set, val_set = data.random_split(train_set, [1 - validation_fraction, validation_fraction], args.seed)
+    loader = lambda dataset, shuffle, t: data.DataLoader(  # noqa: E731
+        dataset, args.batch_size, shuffle=shuffle, seed=args.seed, transform=t, device=args.device)
+    test_transform = test_transform or transform
+    return (loader(train_set, True, transform), loader(val_set, False, test_transform) if val_set else None,
+            loader(test_set, False, test_transform), test_set)
+
+
+def run(args, model, loss_fn, optimizer, loaders, callbacks=(), scheduler=None, eval_every=None, title=""):
+    """Train, evaluate on the test set, print the report and write every output file into args.out."""
+    train_loader, val_loader, test_loader, test_set = loaders
+    model.to(args.device)
+    print(f"{title}: {sum(p.size for p in model.parameters()):,} parameters, "
+          f"{len(train_loader.dataset):,} training patterns, device {args.device}")
+    started = time.perf_counter()
+    history = fit(model, loss_fn, optimizer, train_loader, args.epochs, val_loader=val_loader,
+                  callbacks=callbacks, scheduler=scheduler, eval_every=eval_every,
+                  progress=not args.no_progress, max_batches=5 if args.quick else None,
+                  history_path=os.path.join(args.out, "history.json"))
+    train_seconds = time.perf_counter() - started
+    result = evaluate(model, test_loader, loss_fn)
+    report(args, model, history, result, test_set, train_seconds, title)
+    return history, result
+
+
+def report(args, model, history, result, test_set, train_seconds, title, extra_metrics=None):
+    classes = test_set.classes
+    predictions, targets = result["predictions"], result["targets"]
+    matrix = metrics.confusion_matrix(targets, predictions, len(classes))
+    scores = metrics.per_class_scores(matrix)
+    print(f"\ntest accuracy: {result['accuracy'] * 100:.2f}%   test loss: {result['loss']:.4f}")
+    print(metrics.classification_report(targets, predictions, classes))
+    epoch_seconds = history["epoch"]["seconds"]
+    summary = {"title": title, "test_accuracy": result["accuracy"], "test_loss": result["loss"],
+               "epochs": len(epoch_seconds), "seconds_per_epoch": float(np.mean(epoch_seconds)) if epoch_seconds else None,
+               "train_seconds": train_seconds, "device": args.device, "args": vars(args),
+               "confusion_matrix": matrix.tolist(),
+               "per_class": {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in scores.items()}}
+    summary.update(extra_metrics or {})
+    out = args.out
+    with open(os.path.join(out, "metrics.json.tmp"), "w") as handle:
+        json.dump(summary, handle, indent=1)
+    os.replace(os.path.join(out, "metrics.json.tmp"), os.path.join(out, "metrics.json"))
+    save_history(history, os.path.join(out, "history.json"))
+    save(model.state_dict(), os.path.join(out, "weights.npz"))
+    viz.plot_learning_curves(history, os.path.join(out, "learning_curves.png"), title)
+    viz.plot_confusion_matrix(matrix, classes, os.path.join(out, "confusion_matrix.png"), title)
+    viz.plot_per_class_scores(scores, classes, os.path.join(out, "per_class_scores.png"), title)
+    viz.plot_samples(test_set.inputs[:32], test_set.targets[:32], classes, os.path.join(out, "samples.png"),
+                     predictions=predictions[:32])
+    print(f"wrote history.json, metrics.json, weights.npz and figures to {out}/")

@@ -1,0 +1,41 @@
+"""Learning-rate schedules and weight constraints applied after each optimizer step."""
+from __future__ import annotations
+
+from ..backend import get_array_module
+
+
+class StepLR:
+    """Multiply the learning rate by ``gamma`` every ``step_size`` epochs: lr_e = lr_0 * gamma^(e // step_size).
+    Call ``step()`` once at the end of every epoch."""
+
+    def __init__(self, optimizer, step_size, gamma=0.1):
+        self.optimizer, self.step_size, self.gamma = optimizer, step_size, gamma
+        self.base_lr, self.epoch = optimizer.lr, 0
+
+    def step(self):
+        self.epoch += 1
+        self.optimizer.lr = self.base_lr * self.gamma ** (self.epoch // self.step_size)
+
+    def state_dict(self):
+        return {"epoch": self.epoch, "base_lr": self.base_lr}
+
+    def load_state_dict(self, state):
+        self.epoch, self.base_lr = state["epoch"], state["base_lr"]
+
+
+class UnitNorm:
+    """Keras' unit_norm kernel constraint: w = w / (eps + ||w||), the norm taken per output unit.
+
+    In PyTorch's layouts, Linear (out, in) and Conv2d (out, in, k, k), a unit's incoming weights
+    are all axes but the first, so every row (filter) is scaled to length one. Attach it with
+    ``layer.weight.constraint = UnitNorm()``; optimizers apply it after every step.
+    """
+
+    def __init__(self, eps=1e-7):
+        self.eps = eps
+
+    def __call__(self, parameter):
+        xp = get_array_module(parameter.data)
+        axes = tuple(range(1, parameter.ndim))
+        norm = xp.sqrt((parameter.data ** 2).sum(axis=axes, keepdims=True))
+        parameter.data /= self.eps + norm

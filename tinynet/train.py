@@ -1,0 +1,220 @@
+"""fit / evaluate: the training loop, its history, progress display and callbacks (Keras' habits).
+
+One epoch: for every batch, loss = loss_fn(model(x), y); backward; optimizer.step(). The history
+records loss and accuracy per batch, per epoch (train and validation) and every ``eval_every``
+steps; it is plain JSON-ready lists.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .backend import to_numpy
+from .serialization import save_checkpoint
+from .tensor import no_grad
+
+
+class Callback:
+    """Hooks called by fit; ``on_epoch_end`` returning True stops training."""
+
+    def on_train_begin(self, model, optimizer): pass
+    def on_epoch_end(self, epoch, logs, model, optimizer): return False
+    def on_train_end(self, model): pass
+
+
+def _monitored(monitor, logs):
+    if monitor not in logs:
+        raise KeyError(f"callback monitors {monitor!r}, which fit does not log (it logs {sorted(logs)}); "
+                       f"pass val_loader= to fit for val_* metrics")
+    return logs[monitor]
+
+
+def _improved(value, best, mode, min_delta):
+    return best is None or (value < best - min_delta if mode == "min" else value > best + min_delta)
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved for ``patience`` epochs; with restore_best, put back
+    the weights of the best epoch at the end."""
+
+    def __init__(self, monitor="val_loss", patience=3, mode="min", min_delta=0.0, restore_best=True):
+        self.monitor, self.patience, self.mode, self.min_delta = monitor, patience, mode, min_delta
+        self.restore_best = restore_best
+
+    def on_train_begin(self, model, optimizer):
+        self.best, self.best_state, self.wait, self.best_epoch = None, None, 0, None
+
+    def on_epoch_end(self, epoch, logs, model, optimizer):
+        value = _monitored(self.monitor, logs)
+        if _improved(value, self.best, self.mode, self.min_delta):
+            self.best, self.wait, self.best_epoch = value, 0, epoch
+            if self.restore_best:
+                self.best_state = model.state_dict()
+            return False
+        self.wait += 1
+        return self.wait >= self.patience
+
+    def on_train_end(self, model):
+        if self.restore_best and self.best_state is not None:
+            model.load_state_dict(self.best_state)
+
+
+class ModelCheckpoint(Callback):
+    """Save a resumable checkpoint (model, optimizer, epoch) to ``path`` after each epoch, or only
+    when ``monitor`` improves (best_only). Writes are atomic."""
+
+    def __init__(self, path, monitor="val_loss", mode="min", best_only=True):
+        self.path, self.monitor, self.mode, self.best_only = path, monitor, mode, best_only
+        self.history = None
+
+    def on_train_begin(self, model, optimizer):
+        self.best = None
+
+    def on_epoch_end(self, epoch, logs, model, optimizer):
+        if self.best_only:
+            value = _monitored(self.monitor, logs)
+            if not _improved(value, self.best, self.mode, 0.0):
+                return False
+            self.best = value
+        save_checkpoint(self.path, model, optimizer, epoch=epoch + 1, history=self.history)
+        return False
+
+
+def new_history() -> dict:
+    return {"batch": {"loss": [], "accuracy": []},
+            "epoch": {"train_loss": [], "train_accuracy": [], "val_loss": [], "val_accuracy": [], "seconds": []},
+            "steps": {"step": [], "val_loss": [], "val_accuracy": []}}
+
+
+def evaluate(model, loader, loss_fn=None) -> dict:
+    """Loss (if loss_fn), accuracy, predictions, targets and scores (model outputs) over a loader."""
+    was_training = model.training
+    model.eval()
+    total_loss, predictions, targets, scores = 0.0, [], [], []
+    with no_grad():
+        for x, y in loader:
+            out = model(x)
+            if loss_fn is not None:
+                total_loss += float(loss_fn(out, y).item()) * len(y)
+            scores.append(to_numpy(out.data))
+            targets.append(to_numpy(y.data))
+    model.train(was_training)
+    scores = np.concatenate(scores) if scores else np.zeros((0, 0))
+    targets = np.concatenate(targets) if targets else np.zeros(0, dtype=np.int64)
+    predictions = scores.argmax(axis=1) if len(scores) else targets
+    return {"loss": total_loss / max(len(targets), 1) if loss_fn is not None else None,
+            "accuracy": float((predictions == targets).mean()) if len(targets) else 0.0,
+            "predictions": predictions, "targets": targets, "scores": scores}
+
+
+class _Progress:
+    """A tqdm bar on a terminal; one plain line per epoch otherwise (logs, CI, progress=False)."""
+
+    def __init__(self, total, epoch, epochs, enabled):
+        self.bar = tqdm(total=total, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=True,
+                        dynamic_ncols=True, file=sys.stderr) if enabled and sys.stderr.isatty() else None
+
+    def update(self, loss, accuracy, samples_per_second):
+        if self.bar is not None:
+            self.bar.set_postfix(loss=f"{loss:.4f}", acc=f"{accuracy:.4f}", samples_s=f"{samples_per_second:.0f}",
+                                 refresh=False)
+            self.bar.update(1)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, callbacks=(),
+        eval_every=None, progress=True, history=None, start_epoch=0, scheduler=None,
+        max_batches=None, history_path=None, print_fn=print) -> dict:
+    """Train ``model`` and return the history dict.
+
+    start_epoch / history continue a run restored with tinynet.load_checkpoint (the loader's
+    shuffling continues with the same epoch numbers). max_batches cuts each epoch short (smoke runs).
+    A loss that turns NaN or inf stops training with a message naming the epoch and step;
+    ModelCheckpoint files written before it are the last good state.
+    """
+    history = history or new_history()
+    callbacks = list(callbacks)
+    for callback in callbacks:
+        if isinstance(callback, ModelCheckpoint):
+            callback.history = history
+        callback.on_train_begin(model, optimizer)
+    train_loader.epoch = start_epoch
+    step = len(history["batch"]["loss"])
+    for epoch in range(start_epoch, epochs):
+        model.train()
+        batches = len(train_loader) if max_batches is None else min(max_batches, len(train_loader))
+        bar = _Progress(batches, epoch + 1, epochs, progress)
+        started, seen, loss_sum, correct = time.perf_counter(), 0, 0.0, 0
+        for index, (x, y) in enumerate(train_loader):
+            if index >= batches:
+                break
+            output = model(x)
+            loss = loss_fn(output, y)
+            loss_value = float(loss.item())
+            if not math.isfinite(loss_value):
+                bar.close()
+                message = (f"training stopped: the loss became {loss_value} at epoch {epoch + 1}, step "
+                           f"{step + 1} (batch {index + 1}); lower the learning rate or check the inputs. "
+                           f"Weights from before this step are in the last ModelCheckpoint file, if any.")
+                print_fn(message)
+                history["stopped"] = message
+                break
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            step += 1
+            batch_correct = int((to_numpy(output.data).argmax(axis=1) == to_numpy(y.data)).sum())
+            seen, loss_sum, correct = seen + len(y), loss_sum + loss_value * len(y), correct + batch_correct
+            history["batch"]["loss"].append(loss_value)
+            history["batch"]["accuracy"].append(batch_correct / len(y))
+            bar.update(loss_sum / seen, correct / seen, seen / (time.perf_counter() - started))
+            if eval_every and val_loader is not None and step % eval_every == 0:
+                result = evaluate(model, val_loader, loss_fn)
+                model.train()
+                history["steps"]["step"].append(step)
+                history["steps"]["val_loss"].append(result["loss"])
+                history["steps"]["val_accuracy"].append(result["accuracy"])
+        bar.close()
+        if "stopped" in history:
+            break
+        seconds = time.perf_counter() - started
+        logs = {"train_loss": loss_sum / max(seen, 1), "train_accuracy": correct / max(seen, 1), "seconds": seconds}
+        if val_loader is not None:
+            result = evaluate(model, val_loader, loss_fn)
+            logs.update(val_loss=result["loss"], val_accuracy=result["accuracy"])
+        for key, value in logs.items():
+            history["epoch"][key].append(value)
+        line = f"epoch {epoch + 1}/{epochs}: " + ", ".join(
+            f"{k} {v:.4f}" if k != "seconds" else f"{v:.1f} s" for k, v in logs.items())
+        print_fn(line + f" ({seen / seconds:.0f} samples/s)")
+        if scheduler is not None:
+            scheduler.step()
+        stop = any([callback.on_epoch_end(epoch, logs, model, optimizer) for callback in callbacks])
+        if history_path is not None:
+            save_history(history, history_path)
+        if stop:
+            print_fn(f"early stopping after epoch {epoch + 1}")
+            break
+    for callback in callbacks:
+        callback.on_train_end(model)
+    return history
+
+
+def save_history(history: dict, path) -> str:
+    """Write the history as JSON, atomically."""
+    path = os.fspath(path)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    temporary = path + ".tmp"
+    with open(temporary, "w") as out:
+        json.dump(history, out)
+    os.replace(temporary, path)
+    return path
