@@ -19,12 +19,17 @@ from . import backend
 def save(state: dict, path) -> str:
     """Write {name: array} to ``path`` (.npz): a temporary file in the same folder, then a rename."""
     path = os.fspath(path)
+    arrays = {name: np.asarray(backend.to_numpy(value)) for name, value in state.items()}
+    for name, array in arrays.items():
+        if array.dtype.hasobject:
+            raise TypeError(f"cannot save {name!r}: it holds Python objects (dtype object), and tinynet "
+                            f"never pickles; save numeric arrays only")
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
     try:
         with os.fdopen(handle, "wb") as out:
-            np.savez(out, **{name: backend.to_numpy(value) for name, value in state.items()})
+            np.savez(out, **arrays)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):

@@ -139,9 +139,10 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, call
     start_epoch / history continue a run restored with tinynet.load_checkpoint (the loader's
     shuffling continues with the same epoch numbers). max_batches cuts each epoch short (smoke runs).
     A loss that turns NaN or inf stops training with a message naming the epoch and step;
-    ModelCheckpoint files written before it are the last good state.
+    ModelCheckpoint files written before it are the last good state. print_fn=None prints nothing.
     """
     history = history or new_history()
+    print_fn = print_fn or (lambda message: None)
     callbacks = list(callbacks)
     for callback in callbacks:
         if isinstance(callback, ModelCheckpoint):

@@ -108,8 +108,9 @@ def verify(source: DatasetSource, stem: str, contents: bytes, origin: str):
                        f"corrupt -- delete it and try again")
 
 
-def download(source: DatasetSource, opener=urllib.request.urlopen) -> Path:
-    """Fetch the four files into the cache; returns the folder. ``opener`` is replaceable in tests."""
+def download(source: DatasetSource, opener=None) -> Path:
+    """Fetch the four files into the cache; returns the folder. ``opener`` defaults to urlopen."""
+    opener = opener or urllib.request.urlopen
     target = cache_dir() / source.name
     errors = []
     for stem in (s for pair in SPLIT_FILES.values() for s in pair):
