@@ -64,7 +64,8 @@ def get_array_module(*arrays):
     """numpy, or cupy if any of ``arrays`` (raw arrays or Tensors) lives on the GPU."""
     if cupy is not None:
         for a in arrays:
-            if isinstance(getattr(a, "data", a), cupy.ndarray):
+            # a Tensor wraps its array in .data; a CuPy array's own .data is a memory pointer
+            if isinstance(a, cupy.ndarray) or isinstance(getattr(a, "data", None), cupy.ndarray):
                 return cupy
     return np
 
@@ -113,3 +114,9 @@ def scatter_add(target, index, values) -> None:
     else:
         import cupyx
         cupyx.scatter_add(target, index, values)
+
+
+def synchronize(device) -> None:
+    """Wait for the GPU to finish queued work (for timing); nothing to wait for on the CPU."""
+    if normalize_device(device) == GPU:
+        require_gpu().cuda.Device().synchronize()

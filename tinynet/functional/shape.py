@@ -2,6 +2,8 @@
 concatenate, stack and pad. Each backward sends every gradient element back where it came from."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..backend import get_array_module, scatter_add
 from ..tensor import Function, Tensor
 
@@ -55,6 +57,11 @@ class GetItem(Function):
         self.index = _raw_index(index)
 
     def forward(self, x):
+        xp = get_array_module(x)
+        if xp is not np:  # NumPy index arrays must live on the tensor's device
+            parts = self.index if isinstance(self.index, tuple) else (self.index,)
+            parts = tuple(xp.asarray(i) if isinstance(i, np.ndarray) else i for i in parts)
+            self.index = parts if isinstance(self.index, tuple) else parts[0]
         self.input_shape, self.dtype = x.shape, x.dtype
         return x[self.index]
 

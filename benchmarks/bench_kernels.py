@@ -1,0 +1,71 @@
+"""Kernels side by side: NumPy reference vs Numba vs CuPy (when present), median time per call.
+
+    python benchmarks/bench_kernels.py
+
+Throughput is the bytes each call must read and write divided by its time (GB/s).
+"""
+import sys
+
+import numpy as np
+from common import machine, median_seconds
+
+from tinynet import backend
+from tinynet.kernels import convolution, lstm_cell, pooling
+
+
+def cases(xp):
+    rng = np.random.default_rng(0)
+    x = xp.asarray(rng.standard_normal((64, 20, 13, 13), dtype=np.float32))  # paper 001's second conv input
+    col = convolution.im2col_reference(x, 5, 5, 1, 0)
+    pool_in = xp.asarray(rng.standard_normal((64, 20, 26, 26), dtype=np.float32))
+    y, argmax = pooling.max_pool_forward_reference(pool_in, 2, 2, 0)
+    n, hidden = 100, 64  # paper 000's LSTM step
+    gates = xp.asarray(rng.standard_normal((n, 4 * hidden), dtype=np.float32))
+    state = [xp.asarray(rng.standard_normal((n, hidden), dtype=np.float32)) for _ in range(6)]
+    peephole = xp.zeros((3, hidden), np.float32)
+    one = np.float32(1)
+    nbytes = lambda *arrays: sum(a.nbytes for a in arrays)  # noqa: E731
+    return {
+        "im2col 64x20x13x13 k5": (x, {"reference": lambda: convolution.im2col_reference(x, 5, 5, 1, 0),
+                                       "numba": lambda: convolution.im2col_numba(x, 5, 5, 1, 0)}, nbytes(x, col)),
+        "col2im 64x20x13x13 k5": (x, {"reference": lambda: convolution.col2im_reference(col, x.shape, 1, 0),
+                                       "numba": lambda: convolution.col2im_numba(col, *x.shape, 1, 0)}, nbytes(x, col)),
+        "maxpool fwd 64x20x26x26": (x, {"reference": lambda: pooling.max_pool_forward_reference(pool_in, 2, 2, 0),
+                                         "numba": lambda: pooling.max_pool_forward_numba(pool_in, 2, 2, 0)},
+                                    nbytes(pool_in, y, argmax)),
+        "maxpool bwd 64x20x26x26": (x, {"reference": lambda: pooling.max_pool_backward_reference(y, argmax, pool_in.shape),
+                                         "numba": lambda: pooling.max_pool_backward_numba(y, argmax, *pool_in.shape)},
+                                    nbytes(pool_in, y, argmax)),
+        "lstm cell fwd 100x64": (x, {
+            "reference": lambda: lstm_cell.lstm_cell_forward_reference(gates.copy(), *state[:1], peephole, *state[1:4]),
+            "numba": lambda: lstm_cell.lstm_cell_forward_numba(gates.copy(), state[0], peephole, *state[1:4], one),
+            "cupy": lambda: lstm_cell.lstm_cell_forward(gates.copy(), state[0], peephole, *state[1:4])},
+            nbytes(gates, gates, *state[:4])),
+        "lstm cell bwd 100x64": (x, {
+            "reference": lambda: lstm_cell.lstm_cell_backward_reference(*state[:2], gates, *state[2:5], peephole,
+                                                                        gates.copy(), state[5]),
+            "numba": lambda: lstm_cell.lstm_cell_backward_numba(*state[:2], gates, *state[2:5], peephole,
+                                                                gates.copy(), state[5], one),
+            "cupy": lambda: lstm_cell.lstm_cell_backward(*state[:2], gates, *state[2:5], peephole, gates.copy(), state[5])},
+            nbytes(gates, gates, *state)),
+    }
+
+
+def main():
+    print(f"machine: {machine()}")
+    print(f"{'kernel':<26}{'version':<11}{'us/call':>10}{'GB/s':>8}")
+    devices = [("cpu", np)] + ([("gpu", backend.cupy)] if backend.gpu_available() else [])
+    for device, xp in devices:
+        for name, (_, versions, nbytes) in cases(xp).items():
+            for version, fn in versions.items():
+                if (device == "gpu") != (version == "cupy") and not (device == "gpu" and version == "reference"):
+                    continue  # Numba runs on NumPy arrays only; the CuPy kernel on the GPU only
+                fn()  # compile / warm up
+                seconds = median_seconds(fn, 21, device)
+                label = f"{version} ({device})" if device == "gpu" else version
+                print(f"{name:<26}{label:<11}{seconds * 1e6:>10.1f}{nbytes / seconds / 1e9:>8.2f}", flush=True)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
