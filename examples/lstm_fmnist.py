@@ -13,7 +13,7 @@ def main(argv=None):
     args = experiment.parser(__doc__.splitlines()[0], epochs=10, batch_size=100, lr=1e-3).parse_args(argv)
     experiment.setup(args, "lstm_fmnist")
     loaders = experiment.load_data(args, transform=data.ScaleTo01())
-    model = LSTMClassifier()
+    model = LSTMClassifier().to(args.device)
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     experiment.run(args, model, nn.NLLLoss(), optimizer, loaders,
                    title="Paper 000: LSTM(28, 64, 2 layers) on Fashion-MNIST")

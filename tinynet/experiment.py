@@ -69,21 +69,32 @@ def load_data(args, transform, test_transform=None, validation_fraction=0.0):
             loader(test_set, False, test_transform), test_set)
 
 
-def run(args, model, loss_fn, optimizer, loaders, callbacks=(), scheduler=None, eval_every=None, title=""):
-    """Train, evaluate on the test set, print the report and write every output file into args.out."""
+def run(args, model, loss_fn, optimizer, loaders, callbacks=(), scheduler=None, eval_every=None, title="",
+        max_steps=None):
+    """Train, evaluate on the test set, print the report and write every output file into args.out.
+    The model must already be on args.device (build the optimizer after moving it)."""
     train_loader, val_loader, test_loader, test_set = loaders
-    model.to(args.device)
     print(f"{title}: {sum(p.size for p in model.parameters()):,} parameters, "
           f"{len(train_loader.dataset):,} training patterns, device {args.device}")
     started = time.perf_counter()
     history = fit(model, loss_fn, optimizer, train_loader, args.epochs, val_loader=val_loader,
                   callbacks=callbacks, scheduler=scheduler, eval_every=eval_every,
-                  progress=not args.no_progress, max_batches=5 if args.quick else None,
+                  progress=not args.no_progress, max_batches=5 if args.quick else None, max_steps=max_steps,
                   history_path=os.path.join(args.out, "history.json"))
     train_seconds = time.perf_counter() - started
     result = evaluate(model, test_loader, loss_fn)
     report(args, model, history, result, test_set, train_seconds, title)
     return history, result
+
+
+def load_weights(model, path):
+    """--weights FILE.npz: load a compatible state dict (e.g. converted from PyTorch), exiting clearly."""
+    from .serialization import load
+    try:
+        model.load_state_dict(load(path))
+    except (FileNotFoundError, ValueError) as error:
+        sys.exit(f"error: cannot use --weights {path}: {error}")
+    print(f"loaded weights from {path}")
 
 
 def report(args, model, history, result, test_set, train_seconds, title, extra_metrics=None):

@@ -133,11 +133,12 @@ class _Progress:
 
 def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, callbacks=(),
         eval_every=None, progress=True, history=None, start_epoch=0, scheduler=None,
-        max_batches=None, history_path=None, print_fn=print) -> dict:
+        max_batches=None, max_steps=None, history_path=None, print_fn=print) -> dict:
     """Train ``model`` and return the history dict.
 
     start_epoch / history continue a run restored with tinynet.load_checkpoint (the loader's
-    shuffling continues with the same epoch numbers). max_batches cuts each epoch short (smoke runs).
+    shuffling continues with the same epoch numbers). max_batches cuts each epoch short (smoke runs);
+    max_steps ends training after that many optimizer steps in all (paper 004 counts steps).
     A loss that turns NaN or inf stops training with a message naming the epoch and step;
     ModelCheckpoint files written before it are the last good state. print_fn=None prints nothing.
     """
@@ -156,7 +157,7 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, call
         bar = _Progress(batches, epoch + 1, epochs, progress)
         started, seen, loss_sum, correct = time.perf_counter(), 0, 0.0, 0
         for index, (x, y) in enumerate(train_loader):
-            if index >= batches:
+            if index >= batches or (max_steps is not None and step >= max_steps):
                 break
             output = model(x)
             loss = loss_fn(output, y)
@@ -204,6 +205,8 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, call
             save_history(history, history_path)
         if stop:
             print_fn(f"early stopping after epoch {epoch + 1}")
+            break
+        if max_steps is not None and step >= max_steps:
             break
     for callback in callbacks:
         callback.on_train_end(model)
