@@ -169,9 +169,8 @@ def test_transforms_shapes_and_ranges():
     assert all((np.isin(c[c != 0], b)).all() for c, b in zip(cropped, batch))
 
 
-@pytest.mark.skipif(data.locate(datasets.FASHION_MNIST) is None,
-                    reason="real Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
 def test_real_fashion_mnist():
+    """Needs the real data set (the README's set-up installs it: apt-get install dataset-fashion-mnist)."""
     train, test = data.fashion_mnist("train"), data.fashion_mnist("test")
     assert train.inputs.shape == (60000, 28, 28) and test.inputs.shape == (10000, 28, 28)
     np.testing.assert_array_equal(np.bincount(train.targets), [6000] * 10)

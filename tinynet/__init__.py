@@ -7,3 +7,4 @@ from .gradcheck import GradcheckError, NonDifferentiableError, gradcheck
 __version__ = "0.1.0"
 from . import nn, optim, data
 from .serialization import load, load_checkpoint, save, save_checkpoint
+from . import prune, boosting

@@ -102,7 +102,8 @@ def report(args, model, history, result, test_set, train_seconds, title, extra_m
     predictions, targets = result["predictions"], result["targets"]
     matrix = metrics.confusion_matrix(targets, predictions, len(classes))
     scores = metrics.per_class_scores(matrix)
-    print(f"\ntest accuracy: {result['accuracy'] * 100:.2f}%   test loss: {result['loss']:.4f}")
+    loss_text = f"   test loss: {result['loss']:.4f}" if result["loss"] is not None else ""
+    print(f"\ntest accuracy: {result['accuracy'] * 100:.2f}%{loss_text}")
     print(metrics.classification_report(targets, predictions, classes))
     epoch_seconds = history["epoch"]["seconds"]
     summary = {"title": title, "test_accuracy": result["accuracy"], "test_loss": result["loss"],

@@ -222,3 +222,24 @@ def save_history(history: dict, path) -> str:
         json.dump(history, out)
     os.replace(temporary, path)
     return path
+
+
+def time_training_step(model, loss_fn, optimizer, x, y, repeats=30) -> dict:
+    """Median milliseconds of a whole training step and of optimizer.step() alone, on one batch.
+    (It trains the model on that batch: time a copy if the weights matter.)"""
+    from .backend import synchronize
+    step_times, update_times = [], []
+    for _ in range(repeats + 3):
+        synchronize(model.device)
+        started = time.perf_counter()
+        loss = loss_fn(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        synchronize(model.device)
+        before_update = time.perf_counter()
+        optimizer.step()
+        synchronize(model.device)
+        done = time.perf_counter()
+        step_times.append(done - started)
+        update_times.append(done - before_update)
+    return {"step_ms": float(np.median(step_times[3:]) * 1e3), "update_ms": float(np.median(update_times[3:]) * 1e3)}

@@ -50,6 +50,23 @@ def subset(dataset: ArrayDataset, n: int, seed=0) -> ArrayDataset:
     return dataset.take(np.sort(np.random.default_rng(seed).permutation(len(dataset))[:n]))
 
 
+def subset_by_loss(dataset: ArrayDataset, losses, n: int, hard_fraction=1.0, seed=0) -> ArrayDataset:
+    """Training pattern reduction by loss (paper 000's future work): keep ``n`` patterns, the
+    round(hard_fraction * n) with the highest per-example loss plus the rest drawn at random from
+    the others. hard_fraction=1 keeps only the hardest; 0 is the plain random subset.
+    """
+    losses = np.asarray(losses)
+    if len(losses) != len(dataset):
+        raise ValueError(f"subset_by_loss: {len(losses)} losses for {len(dataset)} patterns")
+    if not 0 < n <= len(dataset):
+        raise ValueError(f"subset_by_loss: n must be in [1, {len(dataset)}], got {n}")
+    hard_count = int(round(hard_fraction * n))
+    order = np.argsort(-losses, kind="stable")
+    hard, rest = order[:hard_count], order[hard_count:]
+    random_part = np.random.default_rng(seed).choice(rest, n - hard_count, replace=False)
+    return dataset.take(np.sort(np.concatenate([hard, random_part])))
+
+
 class DataLoader:
     """Iterate over (inputs, targets) batches as Tensors on ``device``.
 
