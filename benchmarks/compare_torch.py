@@ -42,11 +42,12 @@ class TorchCNNLSTM(tnn.Module):
         self.features = tnn.Sequential(tnn.Conv2d(1, 20, 3), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Conv2d(20, 40, 5),
                                        tnn.ReLU(), tnn.Flatten(), tnn.Linear(3240, 500), tnn.ReLU(),
                                        tnn.Linear(500, 10))
-        self.lstm = tnn.LSTM(10, 10, 10, batch_first=True)
+        self.lstm = tnn.LSTM(10, 10, batch_first=True)
         self.readout = tnn.Linear(10, 10)
 
     def forward(self, x):
-        return self.readout(self.lstm(self.features(x).reshape(-1, 1, 10))[0][:, -1])
+        sequence = self.features(x).reshape(-1, 1, 10).expand(-1, 10, 10)
+        return self.readout(self.lstm(sequence)[0][:, -1])
 
 
 def torch_twin(name):

@@ -33,7 +33,7 @@ def resnet18_count():
 EXPECTED = {
     "lstm": (models.LSTMClassifier, lstm(28, 64, 2) + fc(64, 10)),
     "model1": (lambda: models.CNNLSTM("model1"), conv(1, 20, 3) + conv(20, 40, 5) + fc(3240, 500) + fc(500, 10)
-               + lstm(10, 10, 10) + fc(10, 10)),
+               + lstm(10, 10, 1) + fc(10, 10)),
     "model2": (lambda: models.CNNLSTM("model2"), conv(1, 20, 3) + conv(20, 30, 3) + fc(3630, 300) + fc(300, 10)
                + lstm(10, 10, 1) + fc(10, 10)),
     "model3": (lambda: models.CNNLSTM("model3"), conv(1, 20, 3) + conv(20, 40, 5) + fc(640, 500) + fc(500, 10)
