@@ -53,7 +53,8 @@ class Function:
     ``forward(*arrays)`` returns an array or a tuple of arrays. ``backward(*grad_outputs)`` gets one
     gradient per output (zeros for outputs nobody used) and returns one gradient per input (or None
     for inputs without a gradient, such as integer targets). Gradients may keep the broadcast shape;
-    the engine sums them back to each input's shape.
+    the engine sums them back to each input's shape. ``self.needs_input_grad`` (one bool per input)
+    lets backward skip work for inputs that need no gradient, such as a network's input images.
     """
 
     inputs = None
@@ -67,6 +68,7 @@ class Function:
         results = tuple(Tensor(y, requires_grad=needs_grad) for y in outputs)
         if needs_grad:
             self.inputs = tensors
+            self.needs_input_grad = tuple(t.requires_grad for t in tensors)
             self.output_meta = [(y.shape, y.dtype) for y in outputs]
             for index, result in enumerate(results):
                 result.creator, result.output_index = self, index

@@ -55,15 +55,17 @@ class Conv2d(Function):
         out_ch, c, kh, kw = weight.shape
         n, _, oh, ow = gy.shape
         w_mat = weight.reshape(out_ch, -1)
-        gx = xp.empty_like(x)
+        input_grad = self.needs_input_grad[0]
+        gx = xp.empty_like(x) if input_grad else None
         gw = xp.zeros_like(w_mat)
         for start, stop in self._chunks(n):
             col = self.col if self.col is not None else im2col(
                 x[start:stop], kh, kw, self.stride, self.padding).reshape(-1, w_mat.shape[1])
             g_mat = gy[start:stop].transpose(0, 2, 3, 1).reshape(-1, out_ch)
             gw += g_mat.T @ col
-            g_col = (g_mat @ w_mat).reshape(stop - start, oh, ow, c, kh, kw)
-            gx[start:stop] = col2im(g_col, (stop - start,) + x.shape[1:], self.stride, self.padding)
+            if input_grad:
+                g_col = (g_mat @ w_mat).reshape(stop - start, oh, ow, c, kh, kw)
+                gx[start:stop] = col2im(g_col, (stop - start,) + x.shape[1:], self.stride, self.padding)
         grads = (gx, gw.reshape(weight.shape))
         return grads + (gy.sum(axis=(0, 2, 3)),) if self.has_bias else grads
 

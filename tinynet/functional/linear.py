@@ -18,7 +18,9 @@ class MatMul(Function):
         return a @ b
 
     def backward(self, gy):
-        return gy @ self.b.swapaxes(-1, -2), self.a.swapaxes(-1, -2) @ gy
+        ga = gy @ self.b.swapaxes(-1, -2) if self.needs_input_grad[0] else None
+        gb = self.a.swapaxes(-1, -2) @ gy if self.needs_input_grad[1] else None
+        return ga, gb
 
 
 class Linear(Function):
@@ -35,7 +37,7 @@ class Linear(Function):
     def backward(self, gy):
         x2 = self.x.reshape(-1, self.x.shape[-1])
         g2 = gy.reshape(-1, gy.shape[-1])
-        grads = (gy @ self.weight, g2.T @ x2)
+        grads = (gy @ self.weight if self.needs_input_grad[0] else None, g2.T @ x2)
         return grads + (g2.sum(axis=0),) if self.has_bias else grads
 
 

@@ -59,7 +59,7 @@ class LSTMLayer(Function):
             dh = d_gates[t] @ self.w_hh
             dc, dc_prev = dc_prev, dc
         d_flat = d_gates.reshape(steps * batch, 4 * hidden)
-        dx = (d_flat @ self.w_ih).reshape(self.x.shape)
+        dx = (d_flat @ self.w_ih).reshape(self.x.shape) if self.needs_input_grad[0] else None
         dw_ih = d_flat.T @ self.x.reshape(steps * batch, -1)
         dw_hh = d_flat.T @ self.hs[:-1].reshape(steps * batch, hidden)
         grads = [dx, dh, dc, dw_ih, dw_hh]
