@@ -7,6 +7,7 @@ from hypothesis import assume, given, strategies as st
 import tinynet as tn
 import tinynet.functional as F
 from tinynet import backend, nn
+from strategies import lstm_cell_case
 from tinynet.kernels import convolution, lstm_cell, pooling
 
 pytestmark = pytest.mark.gpu
@@ -41,10 +42,7 @@ def test_cupy_convolution_and_pooling_equal_numpy(n, c, size, k, stride, padding
 @given(n=st.integers(1, 5), hidden=st.integers(1, 9), peephole=st.booleans(),
        dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 99))
 def test_cupy_lstm_cell_kernels_equal_numpy_reference(n, hidden, peephole, dtype, seed):
-    rng = np.random.default_rng(seed)
-    gates = (rng.standard_normal((n, 4 * hidden)) * 3).astype(dtype)
-    c_prev = rng.standard_normal((n, hidden)).astype(dtype)
-    weights = (rng.standard_normal((3, hidden)) if peephole else np.zeros((3, hidden))).astype(dtype)
+    gates, c_prev, weights, dh, dc = lstm_cell_case(n, hidden, peephole, dtype, seed)
     acts, h, c, tanh_c = gates.copy(), *(np.empty_like(c_prev) for _ in range(3))
     lstm_cell.lstm_cell_forward_reference(acts, c_prev, weights, h, c, tanh_c)
     acts_g, h_g, c_g, tanh_g = gpu(gates), *(gpu(np.empty_like(c_prev)) for _ in range(3))
@@ -52,7 +50,6 @@ def test_cupy_lstm_cell_kernels_equal_numpy_reference(n, hidden, peephole, dtype
     tolerance = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
     for got, expected in ((acts_g, acts), (h_g, h), (c_g, c), (tanh_g, tanh_c)):
         np.testing.assert_allclose(got.get(), expected, **tolerance)
-    dh, dc = rng.standard_normal((2, n, hidden)).astype(dtype)
     d_gates, dc_prev = np.empty_like(gates), np.empty_like(c_prev)
     lstm_cell.lstm_cell_backward_reference(dh, dc, acts, c_prev, c, tanh_c, weights, d_gates, dc_prev)
     d_gates_g, dc_prev_g = gpu(np.empty_like(gates)), gpu(np.empty_like(c_prev))

@@ -1,10 +1,10 @@
 """Each Numba kernel equals its NumPy reference on hypothesis-drawn shapes, odd sizes included."""
 import numpy as np
-import pytest
 from hypothesis import assume, given, strategies as st
 
 import tinynet as tn
 import tinynet.functional as F
+from strategies import lstm_cell_case
 from tinynet.kernels import convolution as im2col_module, lstm_cell as cell, pooling
 
 
@@ -44,10 +44,7 @@ def test_max_pool_numba_equals_reference(case):
 @given(n=st.integers(1, 5), hidden=st.integers(1, 7), peephole=st.booleans(),
        dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 999))
 def test_lstm_cell_numba_equals_reference(n, hidden, peephole, dtype, seed):
-    rng = np.random.default_rng(seed)
-    gates = (rng.standard_normal((n, 4 * hidden)) * 3).astype(dtype)
-    c_prev = rng.standard_normal((n, hidden)).astype(dtype)
-    weights = (rng.standard_normal((3, hidden)) if peephole else np.zeros((3, hidden))).astype(dtype)
+    gates, c_prev, weights, dh, dc = lstm_cell_case(n, hidden, peephole, dtype, seed)
     outputs = {}
     for version, forward in (("ref", cell.lstm_cell_forward_reference), ("numba", cell.lstm_cell_forward_numba)):
         acts, h, c, tanh_c = gates.copy(), *(np.empty_like(c_prev) for _ in range(3))
@@ -58,7 +55,6 @@ def test_lstm_cell_numba_equals_reference(n, hidden, peephole, dtype, seed):
     for got, expected in zip(outputs["numba"], outputs["ref"]):
         np.testing.assert_allclose(got, expected, **tolerance)
     acts, _, c, tanh_c = outputs["ref"]
-    dh, dc = rng.standard_normal((2, n, hidden)).astype(dtype)
     d_gates = {v: np.empty_like(gates) for v in ("ref", "numba")}
     dc_prev = {v: np.empty_like(c_prev) for v in ("ref", "numba")}
     cell.lstm_cell_backward_reference(dh, dc, acts, c_prev, c, tanh_c, weights, d_gates["ref"], dc_prev["ref"])

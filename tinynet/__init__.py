@@ -1,10 +1,18 @@
-"""tinynet: a from-scratch deep-learning engine you can read, fast enough to train real models."""
-from .backend import DeviceError, gpu_available, manual_seed
-from .tensor import Tensor, no_grad, is_grad_enabled, tensor
+"""tinynet: a from-scratch deep-learning engine you can read, fast enough to train real models.
+
+    import tinynet as tn
+    from tinynet import nn, optim
+    import tinynet.functional as F
+"""
 from . import functional
+from .backend import DeviceError, gpu_available, manual_seed
 from .gradcheck import GradcheckError, NonDifferentiableError, gradcheck
+from .serialization import load, load_checkpoint, save, save_checkpoint
+from .tensor import Tensor, is_grad_enabled, no_grad, tensor
+from . import boosting, data, nn, optim, prune  # noqa: E402  (they build on the names above)
 
 __version__ = "0.1.0"
-from . import nn, optim, data
-from .serialization import load, load_checkpoint, save, save_checkpoint
-from . import prune, boosting
+
+__all__ = ["Tensor", "tensor", "no_grad", "is_grad_enabled", "manual_seed", "gpu_available", "DeviceError",
+           "gradcheck", "GradcheckError", "NonDifferentiableError", "save", "load", "save_checkpoint",
+           "load_checkpoint", "functional", "nn", "optim", "data", "prune", "boosting"]

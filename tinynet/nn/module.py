@@ -226,31 +226,8 @@ class Module:
         return text
 
 
-class Sequential(Module):
-    """Modules applied in order; children are named "0", "1", ... as in PyTorch."""
-
-    def __init__(self, *modules):
-        super().__init__()
-        for index, module in enumerate(modules):
-            setattr(self, str(index), module)
-
-    def __getitem__(self, index):
-        return list(self._modules.values())[index]
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def forward(self, x):
-        for module in self._modules.values():
-            x = module(x)
-        return x
-
-
-class ModuleList(Module):
-    """A list of sub-modules registered as "0", "1", ...; no forward of its own."""
+class _Container(Module):
+    """Sub-modules registered as "0", "1", ... (PyTorch's names), indexable and iterable."""
 
     def __init__(self, modules=()):
         super().__init__()
@@ -269,3 +246,19 @@ class ModuleList(Module):
 
     def __iter__(self):
         return iter(self._modules.values())
+
+
+class Sequential(_Container):
+    """Modules applied in order: Sequential(a, b)(x) = b(a(x))."""
+
+    def __init__(self, *modules):
+        super().__init__(modules)
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+
+class ModuleList(_Container):
+    """A list of sub-modules (their parameters are registered); no forward of its own."""
