@@ -29,6 +29,8 @@ class Optimizer:
             parameter.grad = None
 
     def gradient(self, parameter):
+        """The gradient the update uses: g + weight_decay * w, zero where the parameter is pruned.
+        Never modified in place: one gradient array may be shared by several parameters."""
         g = parameter.grad
         if self.weight_decay:
             g = g + self.weight_decay * parameter.data
