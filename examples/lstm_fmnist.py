@@ -10,13 +10,13 @@ Paper 000's studies:
     --prune-threshold 0.1 --retrain-epochs 2  threshold pruning, then retraining with the zeros kept
     --prune-sweep                             thresholds 0.05..0.5: paper 000's Table 3 as .md/.json
 """
-import json
 import os
 
 import numpy as np
 
 from tinynet import data, experiment, nn, optim, prune, viz
 from tinynet.models import LSTMClassifier
+from tinynet.serialization import write_json, write_text
 from tinynet.train import evaluate, fit, time_training_step
 
 SWEEP_THRESHOLDS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5)
@@ -76,10 +76,8 @@ def prune_study(args, model, loaders, thresholds):
     table += [f"| {r['threshold']} | {r['sparsity']:.1%} | {r['accuracy_dense']:.2%} | {r['accuracy_pruned']:.2%} | "
               f"{r['accuracy_retrained']:.2%} | {r['update_ms_dense']:.3f} | {r['update_ms_pruned']:.3f} | "
               f"{r['step_ms_dense']:.1f} | {r['step_ms_pruned']:.1f} |" for r in rows]
-    with open(os.path.join(args.out, "prune_table.md"), "w") as handle:
-        handle.write("\n".join(table) + "\n")
-    with open(os.path.join(args.out, "prune_table.json"), "w") as handle:
-        json.dump(rows, handle, indent=1)
+    write_text("\n".join(table) + "\n", os.path.join(args.out, "prune_table.md"))
+    write_json(rows, os.path.join(args.out, "prune_table.json"))
     print("\n".join(table))
 
 

@@ -10,13 +10,13 @@ Adam 0.001 (0.0001 for more than 50 hidden units, as the paper did), batch 32, 1
 the two-layer net and 10,000 for the CNN, validation accuracy every 50 steps on 5,000 held-out images.
 A sweep writes sweep.json, sweep.md and the accuracy-vs-steps figure into --out.
 """
-import json
 import os
 
 from matplotlib.figure import Figure
 
 from tinynet import data, experiment, nn, optim, viz
 from tinynet.models import single_conv, two_layer
+from tinynet.serialization import write_json, write_text
 
 SWEEPS = {"hidden": [3, 5, 10, 25, 50, 100, 200, 400, 800], "filters": [4, 8, 16, 32, 64], "kernel": [2, 3, 4, 5, 6, 8]}
 
@@ -45,7 +45,7 @@ def plot_sweep(runs, path, title):
     ax.set_ylabel("validation accuracy")
     ax.legend(fontsize=7)
     ax.set_title(title)
-    return viz._save(figure, path)
+    return viz.save_figure(figure, path)
 
 
 def main(argv=None):
@@ -71,12 +71,10 @@ def main(argv=None):
         rows.append({args.sweep: value, "test_accuracy": result["accuracy"],
                      "best_val_accuracy": max(history["steps"]["val_accuracy"] or [0])})
         runs.append((f"{args.sweep}={value}", history))
-    with open(os.path.join(root, "sweep.json"), "w") as handle:
-        json.dump(rows, handle, indent=1)
+    write_json(rows, os.path.join(root, "sweep.json"))
     table = [f"| {args.sweep} | test accuracy | best validation accuracy |", "|---|---|---|"]
     table += [f"| {r[args.sweep]} | {r['test_accuracy']:.4f} | {r['best_val_accuracy']:.4f} |" for r in rows]
-    with open(os.path.join(root, "sweep.md"), "w") as handle:
-        handle.write("\n".join(table) + "\n")
+    write_text("\n".join(table) + "\n", os.path.join(root, "sweep.md"))
     plot_sweep(runs, os.path.join(root, "accuracy_vs_steps.png"), f"Paper 004: sweep over {args.sweep}")
     print("\n".join(table))
 

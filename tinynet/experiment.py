@@ -3,7 +3,6 @@ and the report (accuracy, per-class table, history.json, metrics.json, weights, 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -11,7 +10,7 @@ import time
 import numpy as np
 
 from . import backend, data, metrics, viz
-from .serialization import save
+from .serialization import save, write_json
 from .train import evaluate, fit, save_history
 
 
@@ -113,9 +112,7 @@ def report(args, model, history, result, test_set, train_seconds, title, extra_m
                "per_class": {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in scores.items()}}
     summary.update(extra_metrics or {})
     out = args.out
-    with open(os.path.join(out, "metrics.json.tmp"), "w") as handle:
-        json.dump(summary, handle, indent=1)
-    os.replace(os.path.join(out, "metrics.json.tmp"), os.path.join(out, "metrics.json"))
+    write_json(summary, os.path.join(out, "metrics.json"))
     save_history(history, os.path.join(out, "history.json"))
     save(model.state_dict(), os.path.join(out, "weights.npz"))
     viz.plot_learning_curves(history, os.path.join(out, "learning_curves.png"), title)

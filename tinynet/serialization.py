@@ -16,26 +16,32 @@ import numpy as np
 from . import backend
 
 
-def save(state: dict, path) -> str:
-    """Write {name: array} to ``path`` (.npz): a temporary file in the same folder, then a rename."""
+def atomic_write(path, writer, binary=True) -> str:
+    """Call writer(handle) on a temporary file in ``path``'s folder, then rename it to ``path``:
+    readers see the old file or the complete new one, never a half-written one."""
     path = os.fspath(path)
-    arrays = {name: np.asarray(backend.to_numpy(value)) for name, value in state.items()}
-    for name, array in arrays.items():
-        if array.dtype.hasobject:
-            raise TypeError(f"cannot save {name!r}: it holds Python objects (dtype object), and tinynet "
-                            f"never pickles; save numeric arrays only")
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-" + os.path.basename(path))
     try:
-        with os.fdopen(handle, "wb") as out:
-            np.savez(out, **arrays)
+        with os.fdopen(handle, "wb" if binary else "w") as out:
+            writer(out)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
     return path
+
+
+def save(state: dict, path) -> str:
+    """Write {name: array} to ``path`` (.npz), atomically."""
+    arrays = {name: np.asarray(backend.to_numpy(value)) for name, value in state.items()}
+    for name, array in arrays.items():
+        if array.dtype.hasobject:
+            raise TypeError(f"cannot save {name!r}: it holds Python objects (dtype object), and tinynet "
+                            f"never pickles; save numeric arrays only")
+    return atomic_write(path, lambda out: np.savez(out, **arrays))
 
 
 def load(path) -> dict:
@@ -91,3 +97,13 @@ def load_checkpoint(path, model, optimizer=None) -> dict:
         optimizer.load_state_dict({"hyperparameters": hyper, "state": entries})
     backend.cpu_rng().bit_generator.state = meta["rng"]
     return meta
+
+
+def write_text(text: str, path) -> str:
+    """Write text atomically."""
+    return atomic_write(path, lambda out: out.write(text), binary=False)
+
+
+def write_json(obj, path) -> str:
+    """Write ``obj`` as indented JSON, atomically."""
+    return write_text(json.dumps(obj, indent=1), path)

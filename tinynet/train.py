@@ -6,9 +6,7 @@ steps; it is plain JSON-ready lists.
 """
 from __future__ import annotations
 
-import json
 import math
-import os
 import sys
 import time
 
@@ -16,7 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .backend import to_numpy
-from .serialization import save_checkpoint
+from .serialization import save_checkpoint, write_json
 from .tensor import no_grad
 
 
@@ -215,13 +213,7 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, call
 
 def save_history(history: dict, path) -> str:
     """Write the history as JSON, atomically."""
-    path = os.fspath(path)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    temporary = path + ".tmp"
-    with open(temporary, "w") as out:
-        json.dump(history, out)
-    os.replace(temporary, path)
-    return path
+    return write_json(history, path)
 
 
 def time_training_step(model, loss_fn, optimizer, x, y, repeats=30) -> dict:

@@ -5,12 +5,11 @@ so they work headless, in tests and on servers.
 """
 from __future__ import annotations
 
-import os
-
 import numpy as np
 from matplotlib.figure import Figure
 
 from .backend import to_numpy
+from .serialization import atomic_write
 
 
 # ---------------------------------------------------------------------------- the graph
@@ -44,14 +43,9 @@ def graph_dot(output) -> str:
 
 
 # ---------------------------------------------------------------------------- figures
-def _save(figure: Figure, path) -> str:
-    """Write atomically: a temporary file in the same folder, then a rename."""
-    path = os.fspath(path)
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    temporary = path + ".tmp.png"
-    figure.savefig(temporary, dpi=110, bbox_inches="tight")
-    os.replace(temporary, path)
-    return path
+def save_figure(figure: Figure, path) -> str:
+    """Write the figure as PNG, atomically."""
+    return atomic_write(path, lambda out: figure.savefig(out, format="png", dpi=110, bbox_inches="tight"))
 
 
 def plot_learning_curves(history: dict, path, title="Learning curves") -> str:
@@ -73,7 +67,7 @@ def plot_learning_curves(history: dict, path, title="Learning curves") -> str:
         ax.grid(alpha=0.3)
         ax.legend()
     figure.suptitle(title)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_confusion_matrix(matrix, class_names, path, title="Confusion matrix") -> str:
@@ -93,7 +87,7 @@ def plot_confusion_matrix(matrix, class_names, path, title="Confusion matrix") -
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_samples(images, labels, class_names, path, predictions=None, columns=8) -> str:
@@ -110,7 +104,7 @@ def plot_samples(images, labels, class_names, path, predictions=None, columns=8)
             if predictions is not None:
                 title += f"\n({class_names[int(predictions[k])]})"
             ax.set_title(title, fontsize=7)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_per_class_scores(scores: dict, class_names, path, title="Per-class scores") -> str:
@@ -124,7 +118,7 @@ def plot_per_class_scores(scores: dict, class_names, path, title="Per-class scor
     ax.set_ylim(0, 1.05)
     ax.legend(loc="lower right")
     ax.set_title(title)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def gaussian_kde(values, points):
@@ -153,4 +147,4 @@ def plot_weight_distribution(weight_sets: dict, path, title="Weight distribution
     ax.set_ylabel("density")
     ax.legend()
     ax.set_title(title)
-    return _save(figure, path)
+    return save_figure(figure, path)

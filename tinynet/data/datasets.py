@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..serialization import atomic_write
 from .idx import IDXError, parse_idx, read_bytes
 from .loader import ArrayDataset
 
@@ -88,18 +88,6 @@ def locate(source: DatasetSource, data_dir=None):
     return None
 
 
-def _atomic_write(path: Path, data: bytes):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
 def verify(source: DatasetSource, stem: str, contents: bytes, origin: str):
     expected = source.sha256.get(stem)
     if expected is not None and hashlib.sha256(contents).hexdigest() != expected:
@@ -125,7 +113,7 @@ def download(source: DatasetSource, opener=None) -> Path:
                 errors.append(f"{url}: {error}")
                 continue
             temporary = target / f".{stem}.check.gz"
-            _atomic_write(temporary, payload)
+            atomic_write(temporary, lambda out: out.write(payload))
             try:
                 contents = read_bytes(temporary)
                 parse_idx(contents, url)
