@@ -9,6 +9,7 @@ Paper 000's studies:
                                               epoch on all patterns, keep the highest-loss ones)
     --prune-threshold 0.1 --retrain-epochs 2  threshold pruning, then retraining with the zeros kept
     --prune-sweep                             thresholds 0.05..0.5: paper 000's Table 3 as .md/.json
+    --weights runs/lstm_fmnist/default/weights.npz --epochs 0 --prune-sweep   (prune a trained model)
 """
 import os
 
@@ -89,13 +90,17 @@ def main(argv=None):
     p.add_argument("--prune-threshold", type=float, default=None)
     p.add_argument("--prune-sweep", action="store_true", help=f"prune at {SWEEP_THRESHOLDS}")
     p.add_argument("--retrain-epochs", type=int, default=2)
+    p.add_argument("--weights", default=None, help="start from this state dict (.npz)")
     args = p.parse_args(argv)
     experiment.setup(args, "lstm_fmnist")
     by_loss = args.subset and args.subset_by == "loss"
     subset, args.subset = args.subset, None if by_loss else args.subset
     loaders = experiment.load_data(args, transform=data.ScaleTo01())
     args.subset = subset
-    model = LSTMClassifier().to(args.device)
+    model = LSTMClassifier()
+    if args.weights:
+        experiment.load_weights(model, args.weights)
+    model.to(args.device)
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     if by_loss:
         loaders = reduce_by_loss(args, model, optimizer, loaders)
