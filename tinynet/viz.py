@@ -65,7 +65,8 @@ def plot_learning_curves(history: dict, path, title="Learning curves") -> str:
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
-        ax.legend()
+        if ax.get_legend_handles_labels()[0]:  # nothing to label after 0 epochs
+            ax.legend()
     figure.suptitle(title)
     return save_figure(figure, path)
 
