@@ -1,4 +1,5 @@
-"""Paper 002 (../shared/papers/002_*.txt): three ANNs and three CNNs, originally in Keras.
+"""Paper 002, I. Bas, "Training Fashion-MNIST Dataset With Deep Learning" (Ege University):
+three ANNs and three CNNs, originally in Keras.
 
 The paper gives depths, not widths, so these are the choices made here:
   ANN 1 / ANN 2: 784 -> 256 -> 128 -> 64 -> 10 (3 hidden ReLU layers; RMSprop / SGD 0.025)

@@ -1,4 +1,5 @@
-"""Paper 001 (../shared/papers/001_*.txt): CNN+LSTM Models 1-3 and CNN Models 4-5 (Table 1).
+"""Paper 001, Y. Ji, "A novel CNN+LSTM classification model based on fashion-MNIST",
+Proc. SPIE 12258 (NNICE 2022): CNN+LSTM Models 1-3 and CNN Models 4-5 (Table 1).
 
 Pools are 2x2 with stride 2 (the only choice that gives the table's flattened sizes: e.g. Model 1,
 28 -conv3-> 26 -pool-> 13 -conv5-> 9, and 40 * 9 * 9 = 3240). ReLU follows every conv and hidden Fc.

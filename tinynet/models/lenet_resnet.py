@@ -1,4 +1,5 @@
-"""Paper 003 (../shared/papers/003_*.txt): LeNet-5, the 2-conv batch-norm net, and ResNet-18.
+"""Paper 003, A. Kasarla et al., "Multiclass Classification for Fashion MNIST using Deep
+Learning" (UCSD ECE 285): LeNet-5, the 2-conv batch-norm net, and ResNet-18.
 
 LeNet-5: conv 6@5x5 (padding 2, so 28x28 works like the original 32x32), avg pool 2x2, conv
 16@5x5, avg pool, FC 120, FC 84, FC 10 -- 89.87 % (boosted: 90.82 %). Activations are ReLU

@@ -1,4 +1,5 @@
-"""Paper 000 (../shared/papers/000_*.txt): an LSTM reading an image row by row.
+"""Paper 000, S. Shen, "Image Classification of Fashion-MNIST Dataset Using Long
+Short-Term Memory Networks" (Australian National University): an LSTM reading an image row by row.
 
 Each 28x28 image is a sequence of 28 time steps of 28 pixels. LSTM(28, 64, num_layers=2) (the
 paper's "4 hidden layers of 64 neurons"), the last time step's hidden state -> Linear(64, 10) ->

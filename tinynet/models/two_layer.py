@@ -1,4 +1,5 @@
-"""Paper 004 (../shared/papers/004_*.txt): a two-layer net and a single-conv-layer net (TensorFlow).
+"""Paper 004, J. Kunze, M. Puetz, S. Ginter, "Fashion MNIST" (UPC, MIRI-KMLMM):
+a two-layer net and a single-conv-layer net (TensorFlow).
 
 Two-layer net: 784 -> hidden (ReLU) -> 10, weights from a truncated normal (mean 0, std 0.5,
 redrawn beyond 2 std) as the paper describes, biases zero. Adam 0.001 (0.0001 above 50 hidden
