@@ -1,0 +1,30 @@
+"""The benchmark scripts and `python -m tinynet` still run (smoke runs: no timing is asserted)."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+BENCHMARKS = os.path.join(os.path.dirname(__file__), "..", "benchmarks")
+sys.path.insert(0, BENCHMARKS)
+
+import bench_kernels  # noqa: E402
+import bench_train  # noqa: E402
+
+
+def test_python_m_tinynet_reports_versions_and_devices():
+    out = subprocess.run([sys.executable, "-m", "tinynet"], capture_output=True, text=True, check=True).stdout
+    for field in ("tinynet", "Python", "NumPy", "Numba", "threads", "CuPy", "Devices: cpu"):
+        assert field in out
+
+
+def test_bench_kernels_runs_the_reference_and_numba_version_of_every_kernel():
+    for name, (_, versions, nbytes) in bench_kernels.cases(np).items():
+        ran = [version for version, fn in versions.items() if version != "cupy" and fn() is not False]
+        assert nbytes > 0 and ran == ["reference", "numba"], name  # equality: tests/test_kernels.py
+
+
+def test_bench_train_measures_every_field():
+    result = bench_train.measure("mlp", "cpu", rounds=1, steps=1, warmup=0, batch_size=8)
+    assert set(result) == {"model", "device", "batch", "first_step_s", "step_ms", "inference_samples_per_s"}
+    assert result["step_ms"] > 0 and result["inference_samples_per_s"] > 0
