@@ -47,15 +47,14 @@ def run_boosting(args, loaders, plain):
     histories = []
 
     def train(model, dataset):
-        loader = data.DataLoader(dataset, args.batch_size, shuffle=True, seed=args.seed + len(histories),
-                                 transform=train_loader.transform, device=args.device)
+        loader = experiment.loader(args, dataset, train_loader.transform, shuffle=True, seed_offset=len(histories))
         histories.append(fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=args.lr), loader,
                              args.epochs, val_loader=val_loader, progress=not args.no_progress,
                              callbacks=[EarlyStopping("val_loss", patience=args.patience)],
                              max_batches=5 if args.quick else None))
 
     def predict(model, dataset):
-        return evaluate(model, data.DataLoader(dataset, 1000, transform=plain, device=args.device))["predictions"]
+        return evaluate(model, experiment.loader(args, dataset, plain, batch_size=1000))["predictions"]
 
     started = time.perf_counter()
     ensemble, info = boost(lambda: MODELS[args.model]().to(args.device), train, predict, train_loader.dataset, args.seed)

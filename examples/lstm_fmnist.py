@@ -29,14 +29,13 @@ def reduce_by_loss(args, model, optimizer, loaders):
     print(f"warm-up epoch on all {len(train_loader.dataset):,} patterns")
     fit(model, nn.NLLLoss(), optimizer, train_loader, 1, progress=not args.no_progress,
         max_batches=5 if args.quick else None)
-    ordered = data.DataLoader(train_loader.dataset, 1000, transform=train_loader.transform, device=args.device)
+    ordered = experiment.loader(args, train_loader.dataset, train_loader.transform, batch_size=1000)
     log_probs = evaluate(model, ordered)["scores"]  # the model outputs log-probabilities
     losses = -log_probs[np.arange(len(log_probs)), train_loader.dataset.targets]
     reduced = data.subset_by_loss(train_loader.dataset, losses, args.subset, args.hard_fraction, args.seed)
     print(f"kept the {args.subset:,} patterns of highest loss (hard fraction {args.hard_fraction})")
     args.epochs -= 1
-    return (data.DataLoader(reduced, args.batch_size, shuffle=True, seed=args.seed, transform=train_loader.transform,
-                            device=args.device),) + loaders[1:]
+    return (experiment.loader(args, reduced, train_loader.transform, shuffle=True),) + loaders[1:]
 
 
 def prune_study(args, model, loaders, thresholds):

@@ -61,11 +61,16 @@ def load_data(args, transform, test_transform=None, validation_fraction=0.0):
     val_set = None
     if validation_fraction:
         train_set, val_set = data.random_split(train_set, [1 - validation_fraction, validation_fraction], args.seed)
-    loader = lambda dataset, shuffle, t: data.DataLoader(  # noqa: E731
-        dataset, args.batch_size, shuffle=shuffle, seed=args.seed, transform=t, device=args.device)
     test_transform = test_transform or transform
-    return (loader(train_set, True, transform), loader(val_set, False, test_transform) if val_set else None,
-            loader(test_set, False, test_transform), test_set)
+    return (loader(args, train_set, transform, shuffle=True),
+            loader(args, val_set, test_transform) if val_set else None,
+            loader(args, test_set, test_transform), test_set)
+
+
+def loader(args, dataset, transform, shuffle=False, seed_offset=0, batch_size=None):
+    """A DataLoader with the run's batch size, seed and device (shuffled for training)."""
+    return data.DataLoader(dataset, batch_size or args.batch_size, shuffle=shuffle, seed=args.seed + seed_offset,
+                           transform=transform, device=args.device)
 
 
 def run(args, model, loss_fn, optimizer, loaders, callbacks=(), scheduler=None, eval_every=None, title="",

@@ -13,7 +13,7 @@ import time
 import numpy as np
 from tqdm.auto import tqdm
 
-from .backend import to_numpy
+from .backend import synchronize, to_numpy
 from .serialization import save_checkpoint, write_json
 from .tensor import no_grad
 
@@ -219,7 +219,6 @@ def save_history(history: dict, path) -> str:
 def time_training_step(model, loss_fn, optimizer, x, y, repeats=30) -> dict:
     """Median milliseconds of a whole training step and of optimizer.step() alone, on one batch.
     (It trains the model on that batch: time a copy if the weights matter.)"""
-    from .backend import synchronize
     step_times, update_times = [], []
     for _ in range(repeats + 3):
         synchronize(model.device)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..serialization import atomic_write
-from .idx import IDXError, parse_idx, read_bytes
+from .idx import IDXError, decompress, parse_idx, read_bytes
 from .loader import ArrayDataset
 
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
@@ -112,16 +112,10 @@ def download(source: DatasetSource, opener=None) -> Path:
             except Exception as error:  # network errors of any kind: try the next mirror
                 errors.append(f"{url}: {error}")
                 continue
-            temporary = target / f".{stem}.check.gz"
-            atomic_write(temporary, lambda out: out.write(payload))
-            try:
-                contents = read_bytes(temporary)
-                parse_idx(contents, url)
-                verify(source, stem, contents, url)
-                os.replace(temporary, target / f"{stem}.gz")
-            finally:
-                if temporary.exists():
-                    temporary.unlink()
+            contents = decompress(payload, url)  # checked in memory; only a good file is written
+            parse_idx(contents, url)
+            verify(source, stem, contents, url)
+            atomic_write(target / f"{stem}.gz", lambda out: out.write(payload))
             break
         else:
             raise DatasetNotFoundError(_not_found_message(source, errors))

@@ -20,18 +20,22 @@ class IDXError(ValueError):
     """An IDX file is truncated, corrupt or not an IDX file at all."""
 
 
-def read_bytes(path) -> bytes:
-    """The file's bytes, decompressed if it is gzip; IDXError if the gzip stream is damaged."""
-    path = os.fspath(path)
-    with open(path, "rb") as handle:
-        raw = handle.read()
+def decompress(raw: bytes, name: str) -> bytes:
+    """``raw`` gunzipped if it is gzip data, else unchanged; IDXError if the gzip stream is damaged."""
     if raw[:2] != b"\x1f\x8b":
         return raw
     try:
         return gzip.decompress(raw)
     except (EOFError, OSError, zlib.error) as error:
-        raise IDXError(f"{path}: the gzip data is truncated or corrupt ({error}); delete the file "
+        raise IDXError(f"{name}: the gzip data is truncated or corrupt ({error}); delete the file "
                        f"and provide it again") from None
+
+
+def read_bytes(path) -> bytes:
+    """The file's bytes, decompressed if it is gzip."""
+    path = os.fspath(path)
+    with open(path, "rb") as handle:
+        return decompress(handle.read(), path)
 
 
 def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
