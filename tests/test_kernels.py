@@ -71,10 +71,13 @@ def test_tinynet_numba_0_forces_the_references(monkeypatch):
     monkeypatch.setattr(pooling, "max_pool_forward_numba", fail)
     monkeypatch.setattr(cell, "lstm_cell_forward_numba", fail)
     x = tn.tensor(np.ones((1, 1, 4, 4)))
-    F.conv2d(x, tn.tensor(np.ones((1, 1, 2, 2))))
-    F.max_pool2d(x, 2)
-    F.lstm_cell(tn.tensor(np.ones((1, 2))), *(tn.tensor(np.zeros((1, 1))),) * 2,
-                tn.tensor(np.ones((4, 2))), tn.tensor(np.ones((4, 1))))
+    np.testing.assert_array_equal(F.conv2d(x, tn.tensor(np.ones((1, 1, 2, 2)))).numpy(), np.full((1, 1, 3, 3), 4.0))
+    np.testing.assert_array_equal(F.max_pool2d(x, 2).numpy(), np.ones((1, 1, 2, 2)))
+    h, c = F.lstm_cell(tn.tensor(np.ones((1, 2))), *(tn.tensor(np.zeros((1, 1))),) * 2,
+                       tn.tensor(np.ones((4, 2))), tn.tensor(np.ones((4, 1))))
+    gate = 1 / (1 + np.exp(-2.0))  # every gate's pre-activation is 1 + 1 = 2
+    np.testing.assert_allclose(c.numpy(), [[gate * np.tanh(2.0)]])
+    np.testing.assert_allclose(h.numpy(), gate * np.tanh(c.numpy()))
 
 
 def test_conv_in_batch_chunks_equals_one_pass(monkeypatch):

@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 from . import backend, data, metrics, viz
-from .serialization import save, write_json
+from .serialization import load, save, write_json
 from .train import evaluate, fit, save_history
 
 
@@ -93,7 +93,6 @@ def run(args, model, loss_fn, optimizer, loaders, callbacks=(), scheduler=None, 
 
 def load_weights(model, path):
     """--weights FILE.npz: load a compatible state dict (e.g. converted from PyTorch), exiting clearly."""
-    from .serialization import load
     try:
         model.load_state_dict(load(path))
     except (FileNotFoundError, ValueError) as error:
