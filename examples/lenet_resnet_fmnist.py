@@ -4,6 +4,8 @@
     python examples/lenet_resnet_fmnist.py --model conv2bn --device gpu
     python examples/lenet_resnet_fmnist.py --model resnet18 --device gpu --weights resnet18.npz
     python examples/lenet_resnet_fmnist.py --model lenet5 --boost   # boosting by filtering, 3 nets
+    python examples/lenet_resnet_fmnist.py --model lenet5 --boost --weights runs/.../weights.npz
+                                                                     # test a saved ensemble again
 
 As in the paper, 10 % of the training set is held out for validation and early stopping keeps the
 best weights. ResNet-18 trains with random crops (padding 2) and horizontal flips, as the paper's
@@ -12,9 +14,9 @@ fine-tuning did. --weights loads any compatible state dict (.npz, PyTorch names)
 import time
 
 from tinynet import data, experiment, nn, optim
-from tinynet.boosting import boost
+from tinynet.boosting import BoostedEnsemble, boost, disagreement_study
 from tinynet.models import ResNet18, conv2_bn, lenet5
-from tinynet.train import EarlyStopping, evaluate, fit
+from tinynet.train import EarlyStopping, evaluate, fit, new_history
 
 MODELS = {"lenet5": lenet5, "conv2bn": conv2_bn, "resnet18": ResNet18}
 
@@ -22,7 +24,8 @@ MODELS = {"lenet5": lenet5, "conv2bn": conv2_bn, "resnet18": ResNet18}
 def main(argv=None):
     p = experiment.parser(__doc__.splitlines()[0], epochs=20, batch_size=64, lr=1e-3, models=sorted(MODELS),
                           default_model="lenet5")
-    p.add_argument("--weights", default=None, help="start from this state dict (.npz)")
+    p.add_argument("--weights", default=None,
+                   help="start from this state dict (.npz); with --boost: test this saved ensemble, no training")
     p.add_argument("--patience", type=int, default=5, help="early-stopping patience in epochs")
     p.add_argument("--boost", action="store_true", help="boosting by filtering: three nets (tinynet.boosting)")
     args = p.parse_args(argv)
@@ -57,13 +60,23 @@ def run_boosting(args, loaders, plain):
         return evaluate(model, experiment.loader(args, dataset, plain, batch_size=1000))["predictions"]
 
     started = time.perf_counter()
-    ensemble, info = boost(lambda: MODELS[args.model]().to(args.device), train, predict, train_loader.dataset, args.seed)
-    members = [evaluate(member, test_loader)["accuracy"] for member in ensemble.members]
-    for k, accuracy in enumerate(members, 1):
-        print(f"net {k}: test accuracy {accuracy * 100:.2f}%")
+    if args.weights:  # a saved ensemble: test it again, no training
+        ensemble, info = BoostedEnsemble([MODELS[args.model]() for _ in range(3)]), {}
+        experiment.load_weights(ensemble, args.weights)
+        ensemble.to(args.device)
+        histories.append(new_history())
+    else:
+        ensemble, info = boost(lambda: MODELS[args.model]().to(args.device), train, predict, train_loader.dataset,
+                               args.seed)
+    results = [evaluate(member, test_loader) for member in ensemble.members]
+    for k, result in enumerate(results, 1):
+        print(f"net {k}: test accuracy {result['accuracy'] * 100:.2f}%")
+    study = disagreement_study([r["predictions"] for r in results], results[0]["targets"])
+    print(f"nets 1 and 2 disagree on {study['disagreement_share'] * 100:.1f}% of the test images; there nets 1, 2, 3 "
+          f"are right on {', '.join(f'{a * 100:.1f}%' for a in study['accuracy_where_nets_1_2_disagree'])}")
     experiment.report(args, ensemble, histories[0], evaluate(ensemble, test_loader), test_set,
                       time.perf_counter() - started, f"Paper 003: boosted {args.model}",
-                      extra_metrics={"member_test_accuracy": members, **info})
+                      extra_metrics={"member_test_accuracy": [r["accuracy"] for r in results], **info, **study})
 
 
 if __name__ == "__main__":

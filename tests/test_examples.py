@@ -35,12 +35,22 @@ def check_outputs(folder, extra=()):
     ("ann_cnn_fmnist.py", ["--model", "ann1"], ()),
     ("ann_cnn_fmnist.py", ["--model", "cnn2"], ()),
     ("lenet_resnet_fmnist.py", ["--model", "lenet5"], ()),
-    ("lenet_resnet_fmnist.py", ["--model", "lenet5", "--boost"], ()),
     ("two_layer_vs_cnn_fmnist.py", ["--model", "two_layer", "--hidden", "10"], ()),
 ])
 def test_example_quick_run_writes_every_output(tmp_path, script, argv, extra):
     run_example(script, argv + ["--out", str(tmp_path)])
     check_outputs(tmp_path, extra)
+
+
+def test_boosting_writes_every_output_and_a_saved_ensemble_tests_the_same(tmp_path):
+    run_example("lenet_resnet_fmnist.py", ["--model", "lenet5", "--boost", "--out", str(tmp_path / "trained")])
+    check_outputs(tmp_path / "trained")
+    run_example("lenet_resnet_fmnist.py", ["--model", "lenet5", "--boost", "--out", str(tmp_path / "reloaded"),
+                                           "--weights", str(tmp_path / "trained" / "weights.npz")])
+    check_outputs(tmp_path / "reloaded")
+    trained, reloaded = (json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("trained", "reloaded"))
+    for key in ("test_accuracy", "member_test_accuracy", "disagreement_share", "accuracy_where_nets_1_2_disagree"):
+        assert reloaded[key] == trained[key]
 
 
 def test_sweep_writes_table_and_figure(tmp_path, monkeypatch):

@@ -4,7 +4,7 @@ import pytest
 
 import tinynet as tn
 from tinynet import data, nn, optim, prune
-from tinynet.boosting import BoostedEnsemble, boost, second_net_indices, third_net_indices
+from tinynet.boosting import BoostedEnsemble, boost, disagreement_study, second_net_indices, third_net_indices
 
 
 def small_model():
@@ -116,6 +116,14 @@ def test_boost_trains_three_nets_on_the_filtered_sets():
     assert len(ensemble.members) == 3 and trained_on[0] == list(range(10))
     assert len(trained_on[1]) == 6 and {5.0, 7.0, 9.0} <= set(trained_on[1])
     assert trained_on[2] == [0.0, 5.0, 6.0, 7.0] and info == {"net2_patterns": 6, "net3_patterns": 4}
+
+
+def test_disagreement_study_scores_each_net_where_nets_1_and_2_disagree():
+    targets = np.array([0, 1, 2, 3, 4])
+    net1, net2, net3 = np.array([0, 1, 2, 0, 0]), np.array([0, 1, 1, 3, 1]), np.array([9, 9, 2, 0, 4])
+    study = disagreement_study([net1, net2, net3], targets)  # nets 1 and 2 disagree on patterns 2, 3, 4
+    assert study["disagreement_share"] == 0.6
+    np.testing.assert_allclose(study["accuracy_where_nets_1_2_disagree"], [1 / 3, 1 / 3, 2 / 3])
 
 
 def test_pattern_reduction_by_loss_and_random_is_deterministic():

@@ -31,6 +31,21 @@ def third_net_indices(predictions_1, predictions_2) -> np.ndarray:
     return np.flatnonzero(np.asarray(predictions_1) != np.asarray(predictions_2))
 
 
+def disagreement_study(predictions, targets) -> dict:
+    """Where the ensemble can gain: the patterns on which nets 1 and 2 disagree.
+
+    predictions: three arrays (N,) of predicted classes (nets 1, 2, 3); targets (N,).
+    Where nets 1 and 2 agree, net 3 can rarely overturn them, so boosting pays only if net 3,
+    trained for exactly these patterns, is right on them more often than net 1 is.
+    Returns the disagreeing share and each net's accuracy on those patterns.
+    """
+    targets = np.asarray(targets)
+    disagree = np.asarray(predictions[0]) != np.asarray(predictions[1])
+    return {"disagreement_share": float(disagree.mean()),
+            "accuracy_where_nets_1_2_disagree": [float((np.asarray(p)[disagree] == targets[disagree]).mean())
+                                                 if disagree.any() else None for p in predictions]}
+
+
 class BoostedEnsemble(nn.Module):
     """Sum of the members' softmax outputs: x -> (N, classes); argmax is the ensemble's prediction."""
 
