@@ -3,9 +3,9 @@
     python examples/lenet_resnet_fmnist.py --model lenet5           # Adam 1e-3, batch 64, 20 epochs
     python examples/lenet_resnet_fmnist.py --model conv2bn --device gpu
     python examples/lenet_resnet_fmnist.py --model resnet18 --device gpu --weights resnet18.npz
-    python examples/lenet_resnet_fmnist.py --model lenet5 --boost   # boosting by filtering, 3 nets
-    python examples/lenet_resnet_fmnist.py --model lenet5 --boost --weights runs/.../weights.npz
-                                                                     # test a saved ensemble again
+    python examples/lenet_resnet_fmnist.py --model lenet5 --boost   # boosting by filtering, 3 nets,
+                                                    # written to runs/lenet_resnet_fmnist/boosted_lenet5/
+    python examples/lenet_resnet_fmnist.py --model lenet5 --boost --weights FILE.npz   # test a saved ensemble
 
 As in the paper, 10 % of the training set is held out for validation and early stopping keeps the
 best weights. ResNet-18 trains with random crops (padding 2) and horizontal flips, as the paper's
@@ -29,7 +29,7 @@ def main(argv=None):
     p.add_argument("--patience", type=int, default=5, help="early-stopping patience in epochs")
     p.add_argument("--boost", action="store_true", help="boosting by filtering: three nets (tinynet.boosting)")
     args = p.parse_args(argv)
-    experiment.setup(args, "lenet_resnet_fmnist")
+    experiment.setup(args, "lenet_resnet_fmnist", run_name=f"boosted_{args.model}" if args.boost else None)
     plain = data.Compose(data.ScaleTo01(), data.AddChannel())
     train_transform = data.Compose(plain, data.RandomCrop(28, 2), data.RandomHorizontalFlip()) \
         if args.model == "resnet18" else plain

@@ -34,12 +34,13 @@ def parser(description, epochs, batch_size, lr, models=None, default_model=None)
     return p
 
 
-def setup(args, script_name):
-    """Seed, check the device early (a clear error, never a silent CPU fallback), pick --out."""
+def setup(args, script_name, run_name=None):
+    """Seed, check the device early (a clear error, never a silent CPU fallback), pick --out
+    (default runs/<script_name>/<run_name or --model>)."""
     backend.manual_seed(args.seed)
     if backend.normalize_device(args.device) == backend.GPU:
         backend.require_gpu()
-    name = getattr(args, "model", None) or "default"
+    name = run_name or getattr(args, "model", None) or "default"
     args.out = args.out or os.path.join("runs", script_name, name)
     os.makedirs(args.out, exist_ok=True)
     if args.quick:
