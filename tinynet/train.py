@@ -85,6 +85,7 @@ class ModelCheckpoint(Callback):
 
 
 def new_history() -> dict:
+    """An empty history: lists per batch, per epoch, and per validation every eval_every steps."""
     return {"batch": {"loss": [], "accuracy": []},
             "epoch": {"train_loss": [], "train_accuracy": [], "val_loss": [], "val_accuracy": [], "seconds": []},
             "steps": {"step": [], "val_loss": [], "val_accuracy": []}}
