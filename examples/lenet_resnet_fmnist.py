@@ -64,7 +64,6 @@ def run_boosting(args, loaders, plain):
         ensemble, info = BoostedEnsemble([MODELS[args.model]() for _ in range(3)]), {}
         experiment.load_weights(ensemble, args.weights)
         ensemble.to(args.device)
-        histories.append(new_history())
     else:
         ensemble, info = boost(lambda: MODELS[args.model]().to(args.device), train, predict, train_loader.dataset,
                                args.seed)
@@ -72,9 +71,13 @@ def run_boosting(args, loaders, plain):
     for k, result in enumerate(results, 1):
         print(f"net {k}: test accuracy {result['accuracy'] * 100:.2f}%")
     study = disagreement_study([r["predictions"] for r in results], results[0]["targets"])
-    print(f"nets 1 and 2 disagree on {study['disagreement_share'] * 100:.1f}% of the test images; there nets 1, 2, 3 "
-          f"are right on {', '.join(f'{a * 100:.1f}%' for a in study['accuracy_where_nets_1_2_disagree'])}")
-    experiment.report(args, ensemble, histories[0], evaluate(ensemble, test_loader), test_set,
+    if study["disagreement_share"] == 0:
+        print("nets 1 and 2 agree on every test image, so net 3 cannot change the ensemble's answer")
+    else:
+        print(f"nets 1 and 2 disagree on {study['disagreement_share'] * 100:.1f}% of the test images; there "
+              f"nets 1, 2, 3 are right on {', '.join(f'{a * 100:.1f}%' for a in study['accuracy_where_nets_1_2_disagree'])}")
+    history = histories[0] if histories else new_history()  # a reloaded ensemble has no training history
+    experiment.report(args, ensemble, history, evaluate(ensemble, test_loader), test_set,
                       time.perf_counter() - started, f"Paper 003: boosted {args.model}",
                       extra_metrics={"member_test_accuracy": [r["accuracy"] for r in results], **info, **study})
 
