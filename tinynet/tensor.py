@@ -21,15 +21,22 @@ _grad_enabled = True
 
 
 class no_grad(contextlib.ContextDecorator):
-    """Context manager (or decorator) inside which no graph is recorded, like ``torch.no_grad``."""
+    """Context manager (or decorator) inside which no graph is recorded, like ``torch.no_grad``.
+
+    Each entry pushes the state it found and each exit pops it, so the same instance may be
+    entered again while active (nested ``with``, a recursive ``@no_grad()`` function)."""
+
+    def __init__(self):
+        self._previous = []
 
     def __enter__(self):
         global _grad_enabled
-        self._previous, _grad_enabled = _grad_enabled, False
+        self._previous.append(_grad_enabled)
+        _grad_enabled = False
 
     def __exit__(self, *exc):
         global _grad_enabled
-        _grad_enabled = self._previous
+        _grad_enabled = self._previous.pop()
 
 
 def is_grad_enabled() -> bool:
@@ -61,6 +68,8 @@ class Function:
 
     def __call__(self, *inputs):
         tensors = [x if isinstance(x, Tensor) else Tensor(x) for x in inputs]
+        if len(tensors) > 1:
+            _check_same_device(self.name, tensors)
         outputs = self.forward(*(t.data for t in tensors))
         single = not isinstance(outputs, tuple)
         outputs = (outputs,) if single else outputs
@@ -68,6 +77,7 @@ class Function:
         results = tuple(Tensor(y, requires_grad=needs_grad) for y in outputs)
         if needs_grad:
             self.inputs = tensors
+            self.input_versions = tuple(t._version for t in tensors)
             self.needs_input_grad = tuple(t.requires_grad for t in tensors)
             self.output_meta = [(y.shape, y.dtype) for y in outputs]
             for index, result in enumerate(results):
@@ -84,10 +94,31 @@ class Function:
     def name(self) -> str:
         return type(self).__name__
 
+    def check_inputs_unchanged(self):
+        """Raise if an input was changed in place (optimizer.step(), load_state_dict, pruning)
+        between this Function's forward and its backward: its saved values would be stale."""
+        for index, (x, version) in enumerate(zip(self.inputs, self.input_versions)):
+            if x._version != version:
+                kind = "a Parameter" if type(x).__name__ == "Parameter" else "a Tensor"
+                raise RuntimeError(
+                    f"one of the tensors needed for the gradient was changed in place: input {index} of "
+                    f"{self.name} ({kind} of shape {x.shape}, dtype {x.dtype}) is at version {x._version}, "
+                    f"{self.name} saved it at version {version}. Call loss.backward() before "
+                    f"optimizer.step() (or load_state_dict / pruning), or recompute the forward pass.")
+
     def release(self):
         """Drop inputs and saved arrays once backward has used them (frees the graph)."""
         vars(self).clear()
         self.inputs = None
+
+
+def _check_same_device(op_name, tensors):
+    devices = {backend.device_of(t.data) for t in tensors}
+    if len(devices) > 1:
+        shown = ", ".join(f"{t.shape} on {backend.device_of(t.data)}" for t in tensors)
+        raise backend.DeviceError(
+            f"{op_name}: inputs on different devices ({shown}); move them to one device first "
+            f"with tensor.to('gpu') / model.to('gpu') (or .to('cpu')).")
 
 
 def _graph_order(root: Function) -> list:
@@ -131,6 +162,7 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self.creator = None
         self.output_index = 0
+        self._version = 0  # counts in-place changes made through tinynet's API (not via .data)
 
     # ----------------------------------------------------------------- description
     shape = property(lambda self: tuple(self.data.shape))
@@ -142,6 +174,29 @@ class Tensor:
 
     def __len__(self):
         return len(self.data)
+
+    def __bool__(self):
+        if self.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self.size} elements (shape {self.shape}) "
+                               f"is ambiguous; use t.any() or t.all()")
+        return bool(self.data.item())
+
+    def __float__(self):
+        return float(self._one_element("float"))
+
+    def __int__(self):
+        return int(self._one_element("int"))
+
+    def _one_element(self, kind):
+        if self.size != 1:
+            raise TypeError(f"{kind}() needs a one-element tensor, got shape {self.shape}; "
+                            f"reduce it first (t.sum(), t.mean()) or index one element")
+        return self.data.item()
+
+    def mark_changed_in_place(self):
+        """Record an in-place change of ``data`` (optimizers, load_state_dict and pruning call it),
+        so that a backward through a graph that saved the old values raises instead of using them."""
+        self._version += 1
 
     def __repr__(self):
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
@@ -205,6 +260,7 @@ class Tensor:
                 grads.pop((id(fn), i), None) for i in range(len(fn.output_meta)))
             grad_outputs = tuple(xp.zeros(shape, dtype) if g is None else g
                                  for g, (shape, dtype) in zip(grad_outputs, fn.output_meta))
+            fn.check_inputs_unchanged()
             grad_inputs = fn.backward(*grad_outputs)
             if not isinstance(grad_inputs, tuple):
                 grad_inputs = (grad_inputs,)
@@ -260,6 +316,8 @@ class Tensor:
     def max(self, axis=None, keepdims=False): return F.max(self, axis, keepdims)
     def min(self, axis=None, keepdims=False): return F.min(self, axis, keepdims)
     def argmax(self, axis=None): return Tensor(self.data.argmax(axis=axis))
+    def any(self): return Tensor(self.data.any())
+    def all(self): return Tensor(self.data.all())
     def reshape(self, *shape): return F.reshape(self, shape[0] if len(shape) == 1 else shape)
     def transpose(self, *axes): return F.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
     def permute(self, *axes): return F.transpose(self, axes[0] if len(axes) == 1 else axes)

@@ -2,6 +2,8 @@
 the engine sums each input's gradient back to that input's shape."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..backend import get_array_module
 from ..kernels.activations import stable_sigmoid
 from ..tensor import Function, Tensor
@@ -16,9 +18,15 @@ def as_tensor_like(value, like) -> Tensor:
 
 
 def _binary(function_class, a, b):
+    """Apply an elementwise Function of two operands, refusing shapes that do not broadcast."""
     if not isinstance(a, Tensor):
         a = as_tensor_like(a, b)
     b = as_tensor_like(b, a)
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"{function_class.__name__.lower()}: shapes {a.shape} and {b.shape} do not broadcast "
+                         f"(sizes must match, or be 1, axis by axis from the right)") from None
     return function_class()(a, b)
 
 

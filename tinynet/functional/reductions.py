@@ -7,11 +7,19 @@ from ..backend import get_array_module
 from ..tensor import Function
 
 
-def _normalize_axes(axis, ndim):
+def _normalize_axes(axis, ndim, op="reduction", shape=None):
+    """Axes as non-negative ints; IndexError (as NumPy and PyTorch raise) for one out of range."""
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    return tuple(a % ndim for a in axes)
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise IndexError(f"{op}: axis {a} is out of range for a tensor of shape {shape} "
+                             f"({ndim} axes: use -{ndim}..{ndim - 1})")
+    normalized = tuple(a % ndim for a in axes)
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"{op}: axis {axis} names an axis twice (shape {shape})")
+    return normalized
 
 
 def expand_reduced(gy, axes, keepdims):
@@ -27,7 +35,7 @@ class Sum(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
-        self.axes, self.shape = _normalize_axes(self.axis, x.ndim), x.shape
+        self.axes, self.shape = _normalize_axes(self.axis, x.ndim, self.name.lower(), x.shape), x.shape
         return x.sum(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, gy):
@@ -52,7 +60,7 @@ class Var(Function):
         self.axis, self.keepdims, self.correction = axis, keepdims, correction
 
     def forward(self, x):
-        self.axes = _normalize_axes(self.axis, x.ndim)
+        self.axes = _normalize_axes(self.axis, x.ndim, "var", x.shape)
         n = 1
         for a in self.axes:
             n *= x.shape[a]
@@ -72,7 +80,7 @@ class Extreme(Function):
         self.axis, self.keepdims, self.largest = axis, keepdims, largest
 
     def forward(self, x):
-        self.axes = _normalize_axes(self.axis, x.ndim)
+        self.axes = _normalize_axes(self.axis, x.ndim, "max" if self.largest else "min", x.shape)
         y = x.max(axis=self.axes, keepdims=True) if self.largest else x.min(axis=self.axes, keepdims=True)
         mask = (x == y).astype(x.dtype)
         self.share = mask / mask.sum(axis=self.axes, keepdims=True)
