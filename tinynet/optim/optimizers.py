@@ -5,7 +5,7 @@ Notation: w the weight, g its gradient (after weight decay), lr the learning rat
 from __future__ import annotations
 
 from ..backend import get_array_module
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_hyperparameter
 
 
 class SGD(Optimizer):
@@ -20,6 +20,8 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
         super().__init__(params, lr, weight_decay)
+        check_hyperparameter("SGD", "momentum", momentum)
+        check_hyperparameter("SGD", "dampening", dampening, high=1.0)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum needs momentum > 0 and dampening = 0")
         self.momentum, self.dampening, self.nesterov = momentum, dampening, nesterov
@@ -53,6 +55,9 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
                  centered=False, eps_inside_sqrt=False):
         super().__init__(params, lr, weight_decay)
+        check_hyperparameter("RMSprop", "alpha", alpha, high=1.0)
+        check_hyperparameter("RMSprop", "eps", eps)
+        check_hyperparameter("RMSprop", "momentum", momentum)
         self.alpha, self.eps, self.momentum = alpha, eps, momentum
         self.centered, self.eps_inside_sqrt = centered, eps_inside_sqrt
 
@@ -94,6 +99,11 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr, weight_decay)
+        if len(tuple(betas)) != 2:
+            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        for index, beta in enumerate(betas):
+            check_hyperparameter("Adam", f"beta{index + 1} (betas[{index}])", beta, high=1.0, high_inclusive=False)
+        check_hyperparameter("Adam", "eps", eps)
         self.betas, self.eps = tuple(betas), eps
 
     def update(self, parameter, g, state):
