@@ -35,11 +35,29 @@ def _apply(parameter, keep):
         mask *= parameter.mask
     parameter.mask = mask
     parameter.data *= mask
+    parameter.mark_changed_in_place()
+
+
+def _selected(model, parameters):
+    """The explicit ``parameters`` list ([(name, Parameter)]), or the default selection if None."""
+    if parameters is None:
+        return prunable(model)
+    parameters = list(parameters)
+    if not parameters:
+        raise ValueError("pruning: parameters=[] selects no weight; pass None for the default selection "
+                         "(the weights of Linear, Conv2d, LSTM and LSTMCell)")
+    return parameters
 
 
 def by_threshold(model, threshold, parameters=None) -> dict:
-    """Zero every selected weight with |w| < threshold and keep it zero; returns the sparsity report."""
-    for _, parameter in parameters or prunable(model):
+    """Zero every selected weight with |w| < threshold and keep it zero; returns the sparsity report.
+    threshold must be a finite number >= 0 (0 prunes nothing)."""
+    is_number = isinstance(threshold, (int, float, np.integer, np.floating)) and not isinstance(threshold, bool)
+    if not (is_number and 0 <= threshold < np.inf):
+        raise ValueError(f"by_threshold: threshold must be a finite number >= 0 (weights with |w| below it "
+                         f"are pruned), got {threshold!r}")
+    parameters = _selected(model, parameters)
+    for _, parameter in parameters:
         _apply(parameter, np.abs(backend.to_numpy(parameter.data)) >= threshold)
     return sparsity(model, parameters)
 
@@ -51,7 +69,7 @@ def by_fraction(model, fraction, scope="layer", parameters=None) -> dict:
         raise ValueError(f"fraction must be in [0, 1], got {fraction}")
     if scope not in ("layer", "global"):
         raise ValueError(f"scope must be 'layer' or 'global', got {scope!r}")
-    chosen = parameters or prunable(model)
+    chosen = parameters = _selected(model, parameters)
     magnitudes = [np.abs(backend.to_numpy(p.data)).ravel() for _, p in chosen]
     groups = [[k] for k in range(len(chosen))] if scope == "layer" else [list(range(len(chosen)))]
     for group in groups:
@@ -70,7 +88,7 @@ def by_fraction(model, fraction, scope="layer", parameters=None) -> dict:
 def sparsity(model, parameters=None) -> dict:
     """{"layers": {name: {"zeros", "total", "sparsity"}}, "total": {...}} over the selected weights."""
     layers, zeros, total = {}, 0, 0
-    for name, parameter in parameters or prunable(model):
+    for name, parameter in _selected(model, parameters):
         count = int((backend.to_numpy(parameter.data) == 0).sum())
         layers[name] = {"zeros": count, "total": parameter.size, "sparsity": count / max(parameter.size, 1)}
         zeros, total = zeros + count, total + parameter.size
@@ -87,8 +105,10 @@ def format_report(report) -> str:
 
 
 def restore_masks(model, parameters=None) -> dict:
-    """After loading a pruned state dict: masks re-derived from the weights that are exactly zero."""
-    for _, parameter in parameters or prunable(model):
+    """Masks re-derived from the weights that are exactly zero (load_state_dict restores saved masks
+    by itself; this is for weights pruned elsewhere, e.g. converted from another framework)."""
+    parameters = _selected(model, parameters)
+    for _, parameter in parameters:
         parameter.mask = None
         _apply(parameter, backend.to_numpy(parameter.data) != 0)
     return sparsity(model, parameters)

@@ -10,7 +10,9 @@ from .module import Module, Parameter
 
 
 def check_input(layer, x, ndims, channels=None, channel_axis=1, layout=""):
-    """Raise ValueError naming the layer, the expected and the actual shape, before NumPy can fail."""
+    """Raise ValueError naming the layer, the expected and the actual shape, before NumPy can fail;
+    TypeError for a non-Tensor, or for a dtype other than the layer's weights (as PyTorch does:
+    a float64 batch into a float32 model would otherwise run the whole forward in float64)."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{layer}: expected a tinynet Tensor, got {type(x).__name__}; wrap it with tn.tensor(...)")
     if x.ndim not in ndims:
@@ -22,6 +24,18 @@ def check_input(layer, x, ndims, channels=None, channel_axis=1, layout=""):
     if x.dtype.kind != "f":
         raise TypeError(f"{layer}: expected a floating-point input, got dtype {x.dtype}; "
                         f"convert with x.astype('float32')")
+    weights = list(layer._parameters.values()) if isinstance(layer, Module) else []
+    if weights and weights[0] is not None and x.dtype != weights[0].dtype:
+        raise TypeError(f"{layer}: input dtype {x.dtype} differs from the layer's weights ({weights[0].dtype}); "
+                        f"convert the input with x.astype('{weights[0].dtype}') (or the model with "
+                        f"model.{'double' if x.dtype == np.float64 else 'float'}())")
+
+
+def check_size(owner, name, value, minimum=1):
+    """Raise ValueError unless ``value`` is a whole number >= minimum; returns it as int."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{owner}: {name} must be a whole number >= {minimum}, got {value!r}")
+    return int(value)
 
 
 def _empty(*shape):
@@ -33,7 +47,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True):
         super().__init__()
-        self.in_features, self.out_features = in_features, out_features
+        self.in_features = check_size("Linear", "in_features", in_features)
+        self.out_features = check_size("Linear", "out_features", out_features)
         self.weight = _empty(out_features, in_features)
         self.bias = _empty(out_features) if bias else None
         init.pytorch_default_(self.weight, self.bias)
@@ -46,12 +61,13 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-def _pair_int(value, name):
+def _pair_int(value, name, minimum=1):
     if isinstance(value, (tuple, list)):
         if len(set(value)) != 1:
             raise ValueError(f"{name}: tinynet supports square kernels, strides and paddings, got {value}")
         value = value[0]
-    return int(value)
+    owner, _, what = name.partition(" ")
+    return check_size(owner, what, value, minimum)
 
 
 class Conv2d(Module):
@@ -63,18 +79,16 @@ class Conv2d(Module):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
         super().__init__()
-        self.in_channels, self.out_channels = in_channels, out_channels
+        self.in_channels = check_size("Conv2d", "in_channels", in_channels)
+        self.out_channels = check_size("Conv2d", "out_channels", out_channels)
         self.kernel_size = _pair_int(kernel_size, "Conv2d kernel_size")
-        self.stride, self.padding = _pair_int(stride, "Conv2d stride"), _pair_int(padding, "Conv2d padding")
+        self.stride, self.padding = _pair_int(stride, "Conv2d stride"), _pair_int(padding, "Conv2d padding", 0)
         self.weight = _empty(out_channels, in_channels, self.kernel_size, self.kernel_size)
         self.bias = _empty(out_channels) if bias else None
         init.pytorch_default_(self.weight, self.bias)
 
     def forward(self, x):
         check_input(self, x, (4,), self.in_channels, 1, "(N, C, H, W)")
-        if min(x.shape[2:]) + 2 * self.padding < self.kernel_size:
-            raise ValueError(f"{self}: input {x.shape} is smaller than the {self.kernel_size}x{self.kernel_size} "
-                             f"kernel (with padding {self.padding})")
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
 
     def extra_repr(self):
@@ -87,9 +101,10 @@ class _Pool2d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.kernel_size = _pair_int(kernel_size, f"{type(self).__name__} kernel_size")
-        self.stride = _pair_int(stride, "stride") if stride is not None else self.kernel_size
-        self.padding = _pair_int(padding, "padding")
+        name = type(self).__name__
+        self.kernel_size = _pair_int(kernel_size, f"{name} kernel_size")
+        self.stride = _pair_int(stride, f"{name} stride") if stride is not None else self.kernel_size
+        self.padding = _pair_int(padding, f"{name} padding", 0)
         if self.padding > self.kernel_size // 2:
             raise ValueError(f"{type(self).__name__}: padding {self.padding} must be at most half "
                              f"the kernel size {self.kernel_size}")
@@ -132,6 +147,7 @@ class _BatchNorm(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1):
         super().__init__()
+        check_size(type(self).__name__, "num_features", num_features)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.weight = Parameter(np.ones(num_features, dtype=np.float32))
         self.bias = Parameter(np.zeros(num_features, dtype=np.float32))

@@ -19,7 +19,7 @@ from .. import functional as F
 from ..backend import array_module
 from ..tensor import Tensor
 from . import init
-from .layers import check_input
+from .layers import check_input, check_size
 from .module import Module, Parameter
 
 
@@ -44,18 +44,36 @@ class _LSTMBase(Module):
     def _zeros(self, shape, like):
         return Tensor(array_module(like.device).zeros(shape, dtype=like.dtype))
 
+    def _check_sizes(self, input_size, hidden_size):
+        name = type(self).__name__
+        return check_size(name, "input_size", input_size), check_size(name, "hidden_size", hidden_size)
+
+    def _check_state(self, state, expected, names):
+        """``state`` must be a pair of Tensors (h, c), each of shape ``expected``."""
+        layer = type(self).__name__
+        if not (isinstance(state, (tuple, list)) and len(state) == 2
+                and all(isinstance(s, Tensor) for s in state)):
+            raise TypeError(f"{layer}: the state must be a pair of Tensors ({names[0]}, {names[1]}), "
+                            f"each of shape {expected}; got {type(state).__name__}")
+        for name, tensor in zip(names, state):
+            if tensor.shape != expected:
+                raise ValueError(f"{layer}: {name} must have shape {expected}, got {tensor.shape}")
+        return state
+
 
 class LSTMCell(_LSTMBase):
     """One step: x (N, input_size), optional (h, c) each (N, hidden_size) -> (h', c')."""
 
     def __init__(self, input_size, hidden_size, bias=True, peephole=False):
         super().__init__()
-        self.input_size, self.hidden_size, self.bias, self.peephole = input_size, hidden_size, bias, peephole
+        self.input_size, self.hidden_size = self._check_sizes(input_size, hidden_size)
+        self.bias, self.peephole = bias, peephole
         self._add_layer_parameters("", input_size, hidden_size, bias, peephole)
 
     def forward(self, x, state=None):
         check_input(self, x, (2,), self.input_size, 1, "(batch, input_size)")
-        h, c = state if state is not None else (self._zeros((x.shape[0], self.hidden_size), x),) * 2
+        expected = (x.shape[0], self.hidden_size)
+        h, c = self._check_state(state, expected, ("h", "c")) if state is not None else (self._zeros(expected, x),) * 2
         return F.lstm_cell(x, h, c, *self._layer_parameters(""))
 
     def extra_repr(self):
@@ -74,7 +92,10 @@ class LSTM(_LSTMBase):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, peephole=False):
         super().__init__()
-        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.input_size, self.hidden_size = self._check_sizes(input_size, hidden_size)
+        self.num_layers = check_size("LSTM", "num_layers", num_layers)
+        if not 0 <= dropout < 1:
+            raise ValueError(f"LSTM: dropout must be in [0, 1), got {dropout!r}")
         self.bias, self.batch_first, self.dropout, self.peephole = bias, batch_first, dropout, peephole
         for k in range(num_layers):
             self._add_layer_parameters(f"_l{k}", input_size if k == 0 else hidden_size,
@@ -85,15 +106,14 @@ class LSTM(_LSTMBase):
         check_input(self, x, (3,), self.input_size, 2, layout)
         if self.batch_first:
             x = x.transpose(1, 0, 2)
-        batch = x.shape[1]
+        if x.shape[0] == 0:
+            raise ValueError(f"{self}: the input sequence has length 0 (shape {x.shape}, layout {layout}); "
+                             f"an LSTM needs at least one time step")
+        expected = (self.num_layers, x.shape[1], self.hidden_size)
         if state is None:
-            h0 = c0 = self._zeros((self.num_layers, batch, self.hidden_size), x)
+            h0 = c0 = self._zeros(expected, x)
         else:
-            h0, c0 = state
-            expected = (self.num_layers, batch, self.hidden_size)
-            if h0.shape != expected or c0.shape != expected:
-                raise ValueError(f"{type(self).__name__}: initial states must have shape {expected}, "
-                                 f"got h_0 {h0.shape} and c_0 {c0.shape}")
+            h0, c0 = self._check_state(state, expected, ("h_0", "c_0"))
         h_n, c_n = [], []
         for k in range(self.num_layers):
             x, h, c = F.lstm_layer(x, h0[k], c0[k], *self._layer_parameters(f"_l{k}"))

@@ -14,11 +14,15 @@ from .. import backend
 from ..tensor import Tensor, no_grad
 
 
+MASK_SUFFIX = "_mask"
+
+
 class Parameter(Tensor):
     """A Tensor that is a trainable weight of a Module (requires_grad=True).
 
     ``mask`` (None or a 0/1 array of the same shape) marks pruned weights: optimizers keep masked
-    weights exactly at zero (see tinynet.prune).
+    weights exactly at zero (see tinynet.prune). A module's state_dict() holds it as "<name>_mask"
+    (the name torch.nn.utils.prune gives it), so a pruned model stays pruned after save and load.
     """
 
     def __init__(self, data, requires_grad: bool = True):
@@ -43,6 +47,9 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() "
                                  f"before assigning attributes")
+        if name in self._buffers and not isinstance(value, (Parameter, Module)):
+            self.register_buffer(name, value)  # bn.running_mean = ... keeps it in state_dict()
+            return
         for registry in (self._parameters, self._buffers, self._modules):
             registry.pop(name, None)
         if isinstance(value, Parameter):
@@ -129,27 +136,36 @@ class Module:
     def state_dict(self) -> "OrderedDict[str, np.ndarray]":
         """{dotted name: NumPy copy} of every parameter and buffer, in PyTorch's naming."""
         state = OrderedDict((name, backend.to_numpy(p.data).copy()) for name, p in self.named_parameters())
+        for name, parameter in self.named_parameters():
+            if parameter.mask is not None:
+                state[name + MASK_SUFFIX] = backend.to_numpy(parameter.mask).copy()
         for name, _, _, array in self.named_buffers():
             state[name] = np.array(backend.to_numpy(array))
         return state
 
-    def load_state_dict(self, state, strict: bool = True):
-        """Copy arrays from ``state`` into this model's parameters and buffers.
+    def _state_targets(self) -> dict:
+        """{dotted name: (dtype, shape)} of every parameter and buffer."""
+        targets = {name: (p.dtype, p.shape) for name, p in self.named_parameters()}
+        targets.update({name: (array.dtype, tuple(array.shape)) for name, _, _, array in self.named_buffers()})
+        return targets
 
-        Raises KeyError / ValueError listing the missing, unexpected and wrongly shaped entries
+    def check_state_dict(self, state, strict: bool = True) -> tuple:
+        """Raise ValueError listing the missing, unexpected and wrongly shaped entries of ``state``
         (with strict=False, missing and unexpected names are allowed; shapes must still match).
-        Returns (missing, unexpected).
-        """
-        own = {name: ("parameter", p) for name, p in self.named_parameters()}
-        own.update({name: ("buffer", (module, key, array)) for name, module, key, array in self.named_buffers()})
-        missing = [name for name in own if name not in state]
-        unexpected = [name for name in state if name not in own]
-        wrong_shape = []
-        for name, (kind, item) in own.items():
+        Changes nothing. Returns (missing, unexpected)."""
+        targets = self._state_targets()
+        masks = {name + MASK_SUFFIX: (dtype, shape) for name, (dtype, shape) in targets.items()
+                 if name in dict(self.named_parameters())}
+        missing = [name for name in targets if name not in state]
+        unexpected = [name for name in state if name not in targets and name not in masks]
+        targets.update({name: target for name, target in masks.items() if name in state})
+        wrong_shape, not_numeric = [], []
+        for name, (_, shape) in targets.items():
             if name in state:
-                expected = item.shape if kind == "parameter" else item[2].shape
-                if tuple(np.shape(state[name])) != tuple(expected):
-                    wrong_shape.append(f"{name}: checkpoint {tuple(np.shape(state[name]))}, model {tuple(expected)}")
+                if tuple(np.shape(state[name])) != shape:
+                    wrong_shape.append(f"{name}: checkpoint {tuple(np.shape(state[name]))}, model {shape}")
+                elif np.asarray(backend.to_numpy(state[name])).dtype.kind not in "biuf":
+                    not_numeric.append(f"{name}: dtype {np.asarray(state[name]).dtype}")
         problems = []
         if strict and missing:
             problems.append("missing: " + ", ".join(missing))
@@ -157,18 +173,52 @@ class Module:
             problems.append("unexpected: " + ", ".join(unexpected))
         if wrong_shape:
             problems.append("wrong shape: " + "; ".join(wrong_shape))
+        if not_numeric:
+            problems.append("not numbers: " + "; ".join(not_numeric))
         if problems:
             raise ValueError(f"load_state_dict into {type(self).__name__} failed -- " + " | ".join(problems))
-        for name, (kind, item) in own.items():
-            if name not in state:
-                continue
-            if kind == "parameter":
-                item.data = backend.to_device(np.asarray(state[name], dtype=item.dtype), item.device)
-            else:
-                module, key, array = item
-                module.register_buffer(key, backend.to_device(
-                    np.asarray(state[name], dtype=array.dtype), backend.device_of(array)))
         return missing, unexpected
+
+    def load_state_dict(self, state, strict: bool = True):
+        """Copy the arrays of ``state`` into this model's parameters and buffers, as PyTorch does:
+        the model never shares memory with ``state``, so training afterwards leaves ``state`` as it was.
+
+        Everything is checked first (see check_state_dict); on an error nothing has changed.
+        Returns (missing, unexpected).
+        """
+        missing, unexpected = self.check_state_dict(state, strict)
+        with no_grad():
+            for name, parameter in self.named_parameters():
+                if name in state:
+                    parameter.data[...] = backend.to_device(np.asarray(backend.to_numpy(state[name])), parameter.device)
+                    parameter.mark_changed_in_place()
+                    mask = state.get(name + MASK_SUFFIX)  # the state says whether the weight is pruned
+                    parameter.mask = None if mask is None else backend.to_device(
+                        np.array(backend.to_numpy(mask), dtype=parameter.dtype), parameter.device)
+            for name, module, key, array in list(self.named_buffers()):
+                if name in state:
+                    module.register_buffer(key, backend.to_device(
+                        np.array(backend.to_numpy(state[name]), dtype=array.dtype), backend.device_of(array)))
+        return missing, unexpected
+
+    def to_dtype(self, dtype):
+        """Cast every floating-point parameter and buffer to ``dtype`` in place; returns self."""
+        for parameter in self.parameters():
+            parameter.data = parameter.data.astype(dtype)
+            if parameter.mask is not None:
+                parameter.mask = parameter.mask.astype(dtype)
+        for _, module, name, array in list(self.named_buffers()):
+            if array.dtype.kind == "f":
+                module.register_buffer(name, array.astype(dtype))
+        return self
+
+    def double(self):
+        """float64 parameters and buffers (for gradient checks), like torch's ``model.double()``."""
+        return self.to_dtype(np.float64)
+
+    def float(self):
+        """float32 parameters and buffers, like torch's ``model.float()``."""
+        return self.to_dtype(np.float32)
 
     # ----------------------------------------------------------------- description
     def extra_repr(self) -> str:
