@@ -16,16 +16,43 @@ import numpy as np
 from . import backend
 
 
+_TEMPORARY_MARK = ".tmp-"
+
+
+def _remove_stale_temporaries(folder, name):
+    """Delete what a killed earlier save of ``name`` left behind (``.tmp-<name>.<random>``)."""
+    prefix = f"{_TEMPORARY_MARK}{name}."
+    for entry in os.listdir(folder):
+        if entry.startswith(prefix) and len(entry) == len(prefix) + 8:
+            try:
+                os.unlink(os.path.join(folder, entry))
+            except OSError:
+                pass  # another process removed it, or it is not ours to remove
+
+
+def _new_file_mode(path) -> int:
+    """The mode a plainly created file would get: the old file's if there is one, else 0o666 less the umask."""
+    if os.path.exists(path):
+        return os.stat(path).st_mode & 0o7777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path, writer, binary=True) -> str:
     """Call writer(handle) on a temporary file in ``path``'s folder, then rename it to ``path``:
-    readers see the old file or the complete new one, never a half-written one."""
+    readers see the old file or the complete new one, never a half-written one. Leftovers of a
+    save that was killed are removed first; the file gets the permissions a plain open() would give."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-" + os.path.basename(path))
+    name = os.path.basename(path)
+    _remove_stale_temporaries(folder, name)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f"{_TEMPORARY_MARK}{name}.", suffix="")
     try:
         with os.fdopen(handle, "wb" if binary else "w") as out:
             writer(out)
+        os.chmod(temporary, _new_file_mode(path))
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
@@ -44,27 +71,58 @@ def save(state: dict, path) -> str:
     return atomic_write(path, lambda out: np.savez(out, **arrays))
 
 
+_DEFLATE_MAX_RATIO = 1032  # the most that deflate can expand: a larger claim is a lie
+
+
+def _check_claimed_sizes(path, archive: zipfile.ZipFile):
+    """Refuse members whose .npy header claims more bytes than the member can hold, before NumPy
+    allocates them (a tiny crafted file could otherwise ask for gigabytes)."""
+    for info in archive.infolist():
+        if not info.filename.endswith(".npy"):
+            continue
+        if info.compress_type != zipfile.ZIP_STORED and info.file_size > _DEFLATE_MAX_RATIO * max(info.compress_size, 1):
+            raise ValueError(f"{path}: member {info.filename} claims {info.file_size:,} bytes from "
+                             f"{info.compress_size:,} compressed; the file is corrupt or crafted")
+        with archive.open(info) as member:
+            version = np.lib.format.read_magic(member)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                np.lib.format.read_array_header_2_0
+            shape, _, dtype = read_header(member)
+            header_bytes = member.tell()
+        claimed = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+        if claimed > info.file_size - header_bytes:
+            raise ValueError(f"{path}: array {info.filename[:-4]!r} claims shape {shape} of {dtype} "
+                             f"({claimed:,} bytes) but the file holds {info.file_size - header_bytes:,}; "
+                             f"the file is truncated, corrupt or crafted")
+
+
 def load(path) -> dict:
     """Read a file written by ``save`` into {name: NumPy array}; clear errors for missing/corrupt files."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path}: no such file")
     try:
+        with zipfile.ZipFile(path) as archive:
+            _check_claimed_sizes(path, archive)
         with np.load(path, allow_pickle=False) as archive:
             return {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as error:
+        if str(error).startswith(path):
+            raise
         raise ValueError(f"{path}: not a readable tinynet .npz file ({error}); it may be truncated "
                          f"or corrupt") from None
 
 
-def save_checkpoint(path, model, optimizer=None, epoch=0, history=None, extra=None) -> str:
-    """Model weights, optimizer state, the epoch count, history and the CPU random state in one file."""
+def save_checkpoint(path, model, optimizer=None, epoch=0, history=None, extra=None, scheduler=None) -> str:
+    """Everything a resumed run needs in one file: model weights and buffers, optimizer type and
+    state, learning-rate schedule, epoch count, history and the CPU random state."""
     state = {f"model/{name}": array for name, array in model.state_dict().items()}
     meta = {"epoch": epoch, "history": history or {}, "extra": extra or {},
             "rng": backend.cpu_rng().bit_generator.state}
     if optimizer is not None:
         optimizer_state = optimizer.state_dict()
-        meta["optimizer"] = {"hyperparameters": optimizer_state["hyperparameters"], "scalars": []}
+        meta["optimizer"] = {"type": type(optimizer).__name__,
+                             "hyperparameters": optimizer_state["hyperparameters"], "scalars": []}
         for index, entry in enumerate(optimizer_state["state"]):
             scalars = {}
             for key, value in entry.items():
@@ -73,28 +131,70 @@ def save_checkpoint(path, model, optimizer=None, epoch=0, history=None, extra=No
                 else:
                     scalars[key] = value
             meta["optimizer"]["scalars"].append(scalars)
-    state["meta"] = np.array(json.dumps(meta))
+    if scheduler is not None:
+        meta["scheduler"] = {"type": type(scheduler).__name__, "state": scheduler.state_dict()}
+    state["meta"] = np.array(json.dumps(meta, allow_nan=False))
     return save(state, path)
 
 
-def load_checkpoint(path, model, optimizer=None) -> dict:
-    """Restore what save_checkpoint wrote; returns its metadata (epoch, history, extra)."""
-    state = load(path)
+def _read_meta(path, state) -> dict:
     if "meta" not in state:
         raise ValueError(f"{path}: not a tinynet checkpoint (no metadata); for plain weights use "
                          f"model.load_state_dict(tn.load(path))")
-    meta = json.loads(str(state["meta"]))
-    model.load_state_dict({name[len("model/"):]: a for name, a in state.items() if name.startswith("model/")})
-    if optimizer is not None and "optimizer" in meta:
-        entries = [dict(scalars) for scalars in meta["optimizer"]["scalars"]]
-        for name, array in state.items():
-            if name.startswith("optimizer/"):
-                _, index, key = name.split("/", 2)
-                entries[int(index)][key] = array
-        hyper = meta["optimizer"]["hyperparameters"]
-        if "betas" in hyper:
-            hyper["betas"] = tuple(hyper["betas"])
-        optimizer.load_state_dict({"hyperparameters": hyper, "state": entries})
+    try:
+        meta = json.loads(str(state["meta"]))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: the checkpoint's metadata is not valid JSON ({error})") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("epoch"), int) or meta["epoch"] < 0:
+        raise ValueError(f"{path}: the checkpoint's metadata has no valid epoch count")
+    try:  # try the random state on a throwaway generator first
+        generator = np.random.default_rng()
+        generator.bit_generator.state = meta["rng"]
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"{path}: the checkpoint's random state is invalid ({error!r})") from None
+    return meta
+
+
+def _optimizer_state(path, meta, state, optimizer) -> dict:
+    saved = meta.get("optimizer")
+    if saved is None:
+        raise ValueError(f"{path}: the checkpoint holds no optimizer state; load it with optimizer=None")
+    if saved.get("type", type(optimizer).__name__) != type(optimizer).__name__:
+        raise ValueError(f"{path}: the checkpoint holds {saved['type']} state, the optimizer given is "
+                         f"{type(optimizer).__name__}; build a {saved['type']} to resume this run")
+    entries = [dict(scalars) for scalars in saved["scalars"]]
+    for name, array in state.items():
+        if name.startswith("optimizer/"):
+            _, index, key = name.split("/", 2)
+            entries[int(index)][key] = array
+    hyper = dict(saved["hyperparameters"])
+    if "betas" in hyper:
+        hyper["betas"] = tuple(hyper["betas"])
+    optimizer_state = {"hyperparameters": hyper, "state": entries}
+    optimizer.check_state_dict(optimizer_state)
+    return optimizer_state
+
+
+def load_checkpoint(path, model, optimizer=None, scheduler=None) -> dict:
+    """Restore what save_checkpoint wrote; returns its metadata (epoch, history, extra).
+
+    Everything is checked before anything is changed: a checkpoint of another model, optimizer
+    type or schedule, or with damaged metadata, is refused with the model and optimizer untouched."""
+    state = load(path)
+    meta = _read_meta(path, state)
+    model_state = {name[len("model/"):]: a for name, a in state.items() if name.startswith("model/")}
+    model.check_state_dict(model_state)
+    optimizer_state = _optimizer_state(path, meta, state, optimizer) if optimizer is not None else None
+    if scheduler is not None:
+        saved = meta.get("scheduler")
+        if saved is None or saved.get("type") != type(scheduler).__name__:
+            raise ValueError(f"{path}: the checkpoint holds no {type(scheduler).__name__} state "
+                             f"(found {saved and saved.get('type')}); pass the schedule the run was saved with")
+    model.load_state_dict(model_state)
+    if optimizer_state is not None:
+        optimizer.load_state_dict(optimizer_state)
+    if scheduler is not None:
+        scheduler.load_state_dict(meta["scheduler"]["state"])
     backend.cpu_rng().bit_generator.state = meta["rng"]
     return meta
 
@@ -105,5 +205,6 @@ def write_text(text: str, path) -> str:
 
 
 def write_json(obj, path) -> str:
-    """Write ``obj`` as indented JSON, atomically."""
-    return write_text(json.dumps(obj, indent=1), path)
+    """Write ``obj`` as indented JSON, atomically. NaN and infinity are not JSON: they raise
+    ValueError here rather than produce a file that JSON readers reject."""
+    return write_text(json.dumps(obj, indent=1, allow_nan=False), path)

@@ -64,12 +64,13 @@ class EarlyStopping(Callback):
 
 
 class ModelCheckpoint(Callback):
-    """Save a resumable checkpoint (model, optimizer, epoch) to ``path`` after each epoch, or only
-    when ``monitor`` improves (best_only). Writes are atomic."""
+    """Save a resumable checkpoint (model, optimizer, learning-rate schedule, epoch, history, random
+    state) to ``path`` after each epoch, or only when ``monitor`` improves (best_only). Writes are
+    atomic. fit hands it the history and the scheduler."""
 
     def __init__(self, path, monitor="val_loss", mode="min", best_only=True):
         self.path, self.monitor, self.mode, self.best_only = path, monitor, mode, best_only
-        self.history = None
+        self.history = self.scheduler = None
 
     def on_train_begin(self, model, optimizer):
         self.best = None
@@ -80,7 +81,7 @@ class ModelCheckpoint(Callback):
             if not _improved(value, self.best, self.mode, 0.0):
                 return False
             self.best = value
-        save_checkpoint(self.path, model, optimizer, epoch=epoch + 1, history=self.history)
+        save_checkpoint(self.path, model, optimizer, epoch=epoch + 1, history=self.history, scheduler=self.scheduler)
         return False
 
 
@@ -135,8 +136,9 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, call
         max_batches=None, max_steps=None, history_path=None, print_fn=print) -> dict:
     """Train ``model`` and return the history dict.
 
-    start_epoch / history continue a run restored with tinynet.load_checkpoint (the loader's
-    shuffling continues with the same epoch numbers). max_batches cuts each epoch short (smoke runs);
+    start_epoch / history continue a run restored with tinynet.load_checkpoint(path, model,
+    optimizer, scheduler) (the loader's shuffling continues with the same epoch numbers; the
+    scheduler, optimizer moments and random state come back from the checkpoint). max_batches cuts each epoch short (smoke runs);
     max_steps ends training after that many optimizer steps in all (paper 004 counts steps).
     A loss that turns NaN or inf stops training with a message naming the epoch and step;
     ModelCheckpoint files written before it are the last good state. print_fn=None prints nothing.
@@ -146,7 +148,7 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, call
     callbacks = list(callbacks)
     for callback in callbacks:
         if isinstance(callback, ModelCheckpoint):
-            callback.history = history
+            callback.history, callback.scheduler = history, scheduler
         callback.on_train_begin(model, optimizer)
     train_loader.epoch = start_epoch
     step = len(history["batch"]["loss"])
