@@ -46,8 +46,7 @@ def prune_study(args, model, loaders, thresholds):
     x, y = next(iter(train_loader))
     rows, weights_before = [], np.concatenate([p.numpy().ravel() for _, p in prune.prunable(model)])
     for threshold in thresholds:
-        model.load_state_dict(dense_state)
-        prune.remove(model)
+        model.load_state_dict(dense_state)  # a copy: dense_state itself never changes
         dense_timing = time_training_step(model, loss_fn, optim.Adam(model.parameters(), args.lr), x, y)
         model.load_state_dict(dense_state)
         report = prune.by_threshold(model, threshold)
@@ -91,6 +90,12 @@ def main(argv=None):
     p.add_argument("--retrain-epochs", type=int, default=2)
     p.add_argument("--weights", default=None, help="start from this state dict (.npz)")
     args = p.parse_args(argv)
+    if not 0 <= args.hard_fraction <= 1:
+        experiment.fail(f"--hard-fraction must be in [0, 1], got {args.hard_fraction}")
+    if args.retrain_epochs < 0:
+        experiment.fail(f"--retrain-epochs must be >= 0, got {args.retrain_epochs}")
+    if args.prune_threshold is not None and not args.prune_threshold >= 0:
+        experiment.fail(f"--prune-threshold must be a number >= 0, got {args.prune_threshold}")
     experiment.setup(args, "lstm_fmnist")
     by_loss = args.subset and args.subset_by == "loss"
     subset, args.subset = args.subset, None if by_loss else args.subset

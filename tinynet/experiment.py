@@ -3,8 +3,10 @@ and the report (accuracy, per-class table, history.json, metrics.json, weights, 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -34,15 +36,48 @@ def parser(description, epochs, batch_size, lr, models=None, default_model=None)
     return p
 
 
+def fail(message):
+    """End an example script with one clear line on stderr and exit status 1 (no traceback)."""
+    sys.exit(f"error: {message}")
+
+
+def check_flags(args):
+    """Refuse flag values that cannot be honoured, naming the flag, before anything is trained."""
+    if args.epochs < 0:
+        fail(f"--epochs must be >= 0, got {args.epochs}")
+    if args.batch_size < 1:
+        fail(f"--batch-size must be >= 1, got {args.batch_size}")
+    if not (math.isfinite(args.lr) and args.lr >= 0):
+        fail(f"--lr must be a finite number >= 0, got {args.lr}")
+    if args.subset is not None and args.subset < 1:
+        fail(f"--subset must be >= 1 training patterns (leave it out to train on all), got {args.subset}")
+
+
+def prepare_output_folder(folder):
+    """Create ``folder`` if needed and prove it writable now, not after hours of training."""
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        fail(f"--out {folder} is a file; give a folder")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        fail(f"--out {folder} is not a writable folder ({error.strerror or error})")
+
+
 def setup(args, script_name, run_name=None):
-    """Seed, check the device early (a clear error, never a silent CPU fallback), pick --out
-    (default runs/<script_name>/<run_name or --model>)."""
+    """Check the flags, seed, check the device early (a clear error, never a silent CPU fallback),
+    pick --out (default runs/<script_name>/<run_name or --model>) and make sure it is writable."""
+    check_flags(args)
     backend.manual_seed(args.seed)
-    if backend.normalize_device(args.device) == backend.GPU:
-        backend.require_gpu()
+    try:
+        if backend.normalize_device(args.device) == backend.GPU:
+            backend.require_gpu()
+    except (ValueError, backend.DeviceError) as error:
+        fail(f"--device {args.device}: {error}")
     name = run_name or getattr(args, "model", None) or "default"
     args.out = args.out or os.path.join("runs", script_name, name)
-    os.makedirs(args.out, exist_ok=True)
+    prepare_output_folder(args.out)
     if args.quick:
         args.epochs = 1
     return args
@@ -54,10 +89,12 @@ def load_data(args, transform, test_transform=None, validation_fraction=0.0):
         train_set = data.fashion_mnist("train", args.data_dir)
         test_set = data.fashion_mnist("test", args.data_dir)
     except (data.DatasetNotFoundError, data.IDXError) as error:
-        sys.exit(f"error: {error}")
+        fail(error)
     if args.quick:
         train_set, test_set = data.subset(train_set, 2000, args.seed), data.subset(test_set, 500, args.seed)
-    if args.subset:
+    if args.subset is not None:
+        if args.subset > len(train_set):
+            fail(f"--subset {args.subset} is larger than the {len(train_set):,} training patterns")
         train_set = data.subset(train_set, args.subset, args.seed)
     val_set = None
     if validation_fraction:
@@ -86,6 +123,9 @@ def run(args, model, loss_fn, optimizer, loaders, callbacks=(), scheduler=None, 
                   callbacks=callbacks, scheduler=scheduler, eval_every=eval_every,
                   progress=not args.no_progress, max_batches=5 if args.quick else None, max_steps=max_steps,
                   history_path=os.path.join(args.out, "history.json"))
+    if "stopped" in history:
+        fail(f"{history['stopped']} No weights, metrics or figures were written to {args.out}/ "
+             f"(history.json holds the epochs completed before).")
     train_seconds = time.perf_counter() - started
     result = evaluate(model, test_loader, loss_fn)
     report(args, model, history, result, test_set, train_seconds, title)
@@ -97,7 +137,7 @@ def load_weights(model, path):
     try:
         model.load_state_dict(load(path))
     except (FileNotFoundError, ValueError) as error:
-        sys.exit(f"error: cannot use --weights {path}: {error}")
+        fail(f"cannot use --weights {path}: {error}")
     print(f"loaded weights from {path}")
 
 

@@ -5,7 +5,9 @@ Search order for the four files (train/t10k images/labels, .gz or raw):
   2. the TINYNET_DATA environment variable (the folder itself, or its fashion-mnist/ or mnist/ sub-folder);
   3. /usr/share/datasets/<name> (Debian/Ubuntu: apt-get install dataset-fashion-mnist);
   4. ~/.cache/tinynet/<name>.
-If none holds them, they are downloaded into 4, checked against SHA-256 digests of their
+An explicit choice (1 or 2) is the only place looked at: if it lacks a file, that is an error
+naming the folder and the missing files, never a silent fall-back to another copy.
+Otherwise, if neither 3 nor 4 holds them, they are downloaded into 4, checked against SHA-256 digests of their
 decompressed contents (the files on mirrors and in distributions are compressed differently) and
 written atomically (temporary file, then rename).
 """
@@ -63,14 +65,21 @@ def cache_dir() -> Path:
 
 
 def candidate_dirs(source: DatasetSource, data_dir=None) -> list:
-    dirs = []
+    """The folders searched: only the explicit choice if there is one, else the default places."""
     if data_dir is not None:
-        dirs.append(Path(data_dir))
+        return [Path(data_dir)]
     if os.environ.get("TINYNET_DATA"):
         root = Path(os.environ["TINYNET_DATA"])
-        dirs += [root, root / source.name]
-    dirs += [Path("/usr/share/datasets") / source.name, cache_dir() / source.name]
-    return dirs
+        return [root, root / source.name]
+    return [Path("/usr/share/datasets") / source.name, cache_dir() / source.name]
+
+
+def _explicit_choice(data_dir):
+    if data_dir is not None:
+        return f"--data-dir / data_dir={data_dir}"
+    if os.environ.get("TINYNET_DATA"):
+        return f"TINYNET_DATA={os.environ['TINYNET_DATA']}"
+    return None
 
 
 def _find_file(folder: Path, stem: str):
@@ -81,19 +90,33 @@ def _find_file(folder: Path, stem: str):
 
 
 def locate(source: DatasetSource, data_dir=None):
-    """The first folder holding all four files, or None."""
-    for folder in candidate_dirs(source, data_dir):
-        if all(_find_file(folder, stem) for pair in SPLIT_FILES.values() for stem in pair):
+    """The first folder holding all four files, or None. DatasetNotFoundError if an explicit
+    choice (data_dir, TINYNET_DATA) holds them nowhere."""
+    stems = [stem for pair in SPLIT_FILES.values() for stem in pair]
+    folders = candidate_dirs(source, data_dir)
+    for folder in folders:
+        if all(_find_file(folder, stem) for stem in stems):
             return folder
+    choice = _explicit_choice(data_dir)
+    if choice is not None:
+        missing = [stem for stem in stems if not _find_file(folders[0], stem)]
+        state = "does not exist" if not folders[0].is_dir() else f"lacks {', '.join(missing)} (.gz or raw)"
+        raise DatasetNotFoundError(f"{choice}: the folder {folders[0]} {state}; point it at the folder "
+                                   f"holding the four {source.name} IDX files, or leave it unset to use "
+                                   f"the system copy")
     return None
 
 
-def verify(source: DatasetSource, stem: str, contents: bytes, origin: str):
+def verify(source: DatasetSource, stem: str, contents: bytes, origin: str, downloaded: bool):
+    """Compare the SHA-256 of a parsed file's contents with the published data set's."""
     expected = source.sha256.get(stem)
-    if expected is not None and hashlib.sha256(contents).hexdigest() != expected:
+    actual = hashlib.sha256(contents).hexdigest()
+    if expected is not None and actual != expected:
+        what = ("the download is corrupt -- try again (another mirror may help)" if downloaded else
+                "the file is a well-formed IDX file but not the published data (edited, or another "
+                "data set) -- replace it with the original")
         raise IDXError(f"{origin}: checksum mismatch for {stem} (SHA-256 of the decompressed data is "
-                       f"{hashlib.sha256(contents).hexdigest()}, expected {expected}); the download is "
-                       f"corrupt -- delete it and try again")
+                       f"{actual}, expected {expected}); {what}")
 
 
 def download(source: DatasetSource, opener=None) -> Path:
@@ -114,7 +137,7 @@ def download(source: DatasetSource, opener=None) -> Path:
                 continue
             contents = decompress(payload, url)  # checked in memory; only a good file is written
             parse_idx(contents, url)
-            verify(source, stem, contents, url)
+            verify(source, stem, contents, url, downloaded=True)
             atomic_write(target / f"{stem}.gz", lambda out: out.write(payload))
             break
         else:
@@ -148,8 +171,8 @@ def load(source: DatasetSource, split="train", data_dir=None, download_if_missin
     for stem in (image_stem, label_stem):
         path = _find_file(folder, stem)
         contents = read_bytes(path)
-        verify(source, stem, contents, str(path))
-        arrays.append(parse_idx(contents, str(path)))
+        arrays.append(parse_idx(contents, str(path)))  # structure first: says what is wrong
+        verify(source, stem, contents, str(path), downloaded=False)
     images, labels = arrays
     if images.ndim != 3 or labels.ndim != 1:
         raise IDXError(f"{folder}: expected 3-D images and 1-D labels, got {images.shape} and {labels.shape}")

@@ -116,16 +116,37 @@ class AvgPool2d(Function):
         return padded[:, :, p:p + h, p:p + w]
 
 
+def _check_window(op, kernel_size, stride, padding):
+    for name, value, minimum in (("kernel_size", kernel_size, 1), ("stride", stride, 1), ("padding", padding, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ValueError(f"{op}: {name} must be a whole number >= {minimum}, got {value!r}")
+
+
 def conv2d(x, weight, bias=None, stride=1, padding=0):
+    """x (N, C, H, W), weight (O, C, k, k), bias (O,) or None -> (N, O, OH, OW)."""
+    if x.ndim != 4 or weight.ndim != 4:
+        raise ValueError(f"conv2d: expected x (N, C, H, W) and weight (O, C, k, k), got shapes {x.shape} "
+                         f"and {weight.shape}")
+    if x.shape[1] != weight.shape[1]:
+        raise ValueError(f"conv2d: x has {x.shape[1]} channels (shape {x.shape}) but the weight expects "
+                         f"{weight.shape[1]} (shape {weight.shape})")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(f"conv2d: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+    _check_window("conv2d", weight.shape[2], stride, padding)
+    if min(x.shape[2:]) + 2 * padding < weight.shape[2]:
+        raise ValueError(f"conv2d: input {x.shape} is smaller than the {weight.shape[2]}x{weight.shape[3]} "
+                         f"kernel (with padding {padding})")
     function = Conv2d(stride, padding)
     return function(x, weight) if bias is None else function(x, weight, bias)
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):
+    _check_window("max_pool2d", kernel_size, stride or kernel_size, padding)
     return MaxPool2d(kernel_size, stride or kernel_size, padding)(x)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    _check_window("avg_pool2d", kernel_size, stride or kernel_size, padding)
     return AvgPool2d(kernel_size, stride or kernel_size, padding)(x)
 
 
