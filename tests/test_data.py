@@ -176,3 +176,23 @@ def test_real_fashion_mnist():
     np.testing.assert_array_equal(np.bincount(train.targets), [6000] * 10)
     np.testing.assert_array_equal(np.bincount(test.targets), [1000] * 10)
     assert round(float((train.inputs / 255.0).mean()), 4) == 0.2860
+
+
+def test_a_damaged_local_file_is_reported_as_what_it_is(no_real_data):
+    """The header is parsed before the checksum is compared, and a local file is never called a download."""
+    folder = no_real_data / "local"
+    write_split_files(folder)
+    digests = {stem: datasets.hashlib.sha256(gzip.decompress((folder / f"{stem}.gz").read_bytes())).hexdigest()
+               for stem in datasets.FASHION_MNIST.sha256}
+    pinned = datasets.DatasetSource("fashion-mnist", (), digests, datasets.FASHION_CLASSES)
+    assert datasets.load(pinned, "train", folder).inputs.shape == (12, 28, 28)
+    images = folder / "train-images-idx3-ubyte.gz"
+    good = gzip.decompress(images.read_bytes())
+    images.write_bytes(gzip.compress(good[:-100]))
+    with pytest.raises(data.IDXError, match="holds 9308 bytes -- truncated or corrupt") as error:
+        datasets.load(pinned, "train", folder)
+    assert "download" not in str(error.value)
+    images.write_bytes(gzip.compress(good[:-1] + bytes([good[-1] ^ 1])))
+    with pytest.raises(data.IDXError, match="well-formed IDX file but not the published data") as error:
+        datasets.load(pinned, "train", folder)
+    assert "download" not in str(error.value)

@@ -3,6 +3,8 @@ promised file appears in --out and metrics.json holds an accuracy."""
 import importlib.util
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -66,10 +68,65 @@ def test_sweep_writes_table_and_figure(tmp_path, monkeypatch):
 def test_gpu_request_without_cupy_exits_with_the_install_command(tmp_path, monkeypatch):
     from tinynet import backend
     monkeypatch.setattr(backend, "cupy", None)
-    with pytest.raises(backend.DeviceError, match=r'pip install "tinynet\[gpu\]"'):
+    with pytest.raises(SystemExit, match=r'--device gpu: .*pip install "tinynet\[gpu\]"'):
         run_example("lstm_fmnist.py", ["--device", "gpu", "--out", str(tmp_path)])
 
 
 def test_missing_weights_file_exits_clearly(tmp_path):
     with pytest.raises(SystemExit, match="cannot use --weights"):
         run_example("lenet_resnet_fmnist.py", ["--weights", str(tmp_path / "none.npz"), "--out", str(tmp_path)])
+
+
+def run_script(script, *argv, env=None):
+    """Run an example as a user would, in its own process; returns (exit status, stderr)."""
+    done = subprocess.run([sys.executable, os.path.join(EXAMPLES, script), *argv, "--no-progress"],
+                          capture_output=True, text=True, env=dict(os.environ, **(env or {})), timeout=300)
+    return done.returncode, done.stderr
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--lr", "nan"], "--lr must be a finite number >= 0, got nan"),
+    (["--epochs", "-1"], "--epochs must be >= 0, got -1"),
+    (["--subset", "0"], "--subset must be >= 1"),
+    (["--hard-fraction", "1.5"], "--hard-fraction must be in [0, 1], got 1.5"),
+    (["--data-dir", "/nonexistent/folder"], "--data-dir / data_dir=/nonexistent/folder: the folder"),
+    (["--device", "tpu"], "--device tpu: unknown device"),
+])
+def test_bad_flags_exit_with_one_clear_line_before_training(tmp_path, argv, message):
+    status, stderr = run_script("lstm_fmnist.py", "--quick", "--out", str(tmp_path / "run"), *argv)
+    assert status != 0
+    assert message in stderr and "Traceback" not in stderr
+    assert not (tmp_path / "run" / "weights.npz").exists()
+
+
+def test_an_explicit_data_folder_without_the_files_is_not_silently_replaced(tmp_path):
+    status, stderr = run_script("lstm_fmnist.py", "--quick", "--out", str(tmp_path / "run"),
+                                env={"TINYNET_DATA": str(tmp_path)})
+    assert status != 0 and f"TINYNET_DATA={tmp_path}" in stderr and "lacks train-images-idx3-ubyte" in stderr
+
+
+@pytest.mark.parametrize("where", ["a_file", "a_file/sub"])
+def test_an_unusable_out_is_refused_up_front(tmp_path, where):
+    (tmp_path / "a_file").write_text("not a folder")
+    out = tmp_path / where
+    status, stderr = run_script("lstm_fmnist.py", "--quick", "--out", str(out))
+    assert status != 0 and f"--out {out}" in stderr and "Traceback" not in stderr
+
+
+def test_a_diverging_run_exits_non_zero_and_keeps_the_old_weights(tmp_path, monkeypatch):
+    from tinynet import nn
+    (tmp_path / "weights.npz").write_bytes(b"earlier results")
+    calls = []
+    original = nn.NLLLoss.forward
+
+    def turns_nan(self, log_probs, target):
+        calls.append(1)
+        loss = original(self, log_probs, target)
+        return loss * float("nan") if len(calls) >= 3 else loss
+
+    monkeypatch.setattr(nn.NLLLoss, "forward", turns_nan)
+    with pytest.raises(SystemExit) as stop:
+        run_example("lstm_fmnist.py", ["--out", str(tmp_path)])
+    assert "the loss became nan" in str(stop.value.code)
+    assert (tmp_path / "weights.npz").read_bytes() == b"earlier results"
+    assert not (tmp_path / "metrics.json").exists()

@@ -196,6 +196,6 @@ def test_module_repr_train_eval_zero_grad():
     assert "Linear(in_features=2, out_features=2, bias=True)" in repr(model)
     model.eval()
     assert not model[1].training
-    model(tn.tensor(np.ones((1, 2)))).sum().backward()
+    model(tn.tensor(np.ones((1, 2), dtype=np.float32))).sum().backward()
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())

@@ -123,5 +123,5 @@ def test_lstm_paper_000_shapes_float32_and_cell_module():
     output[:, -1].sum().backward()
     assert all(p.grad.dtype == np.float32 for p in model.parameters())
     cell = nn.LSTMCell(3, 2)
-    h, c = cell(tn.tensor(np.ones((4, 3))))
+    h, c = cell(tn.tensor(np.ones((4, 3), dtype=np.float32)))
     assert h.shape == c.shape == (4, 2)

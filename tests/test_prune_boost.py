@@ -47,7 +47,7 @@ def test_masks_survive_every_optimizer_and_pruned_weights_get_no_update(make):
     pruned = [p.numpy() == 0 for _, p in prune.prunable(model)]
     before = [p.numpy() for _, p in prune.prunable(model)]
     optimizer = make(model.parameters())
-    x = tn.tensor(np.random.default_rng(0).standard_normal((8, 3)))
+    x = tn.tensor(np.random.default_rng(0).standard_normal((8, 3)), dtype=np.float32)
     for _ in range(10):
         optimizer.zero_grad()
         nn.CrossEntropyLoss()(model(x), np.arange(8) % 2).backward()
