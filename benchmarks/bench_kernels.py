@@ -38,7 +38,7 @@ def cases(xp):
                                     nbytes(pool_in, y, argmax)),
         "lstm cell fwd 100x64": (x, {
             "reference": lambda: lstm_cell.lstm_cell_forward_reference(gates.copy(), *state[:1], peephole, *state[1:4]),
-            "numba": lambda: lstm_cell.lstm_cell_forward_numba(gates.copy(), state[0], peephole, *state[1:4], one),
+            "numba": lambda: lstm_cell.lstm_cell_forward_numba(gates.copy(), state[0], peephole, *state[1:4]),
             "cupy": lambda: lstm_cell.lstm_cell_forward(gates.copy(), state[0], peephole, *state[1:4])},
             nbytes(gates, gates, *state[:4])),
         "lstm cell bwd 100x64": (x, {

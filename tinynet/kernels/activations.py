@@ -1,4 +1,20 @@
-"""Numerically stable sigmoid, shared by the sigmoid Function and the LSTM cell reference."""
+"""Sigmoid and tanh: the exact, overflow-free NumPy forms, and the fast float32 forms the Numba
+LSTM kernels use.
+
+Numba here has no vectorised ``exp`` (llvmlite from PyPI is built without Intel's SVML), so a
+loop calling ``np.exp`` runs one element at a time. ``fast_tanh`` avoids ``exp`` altogether: a
+rational function p(x)/q(x) of degree 13/6 (the minimax fit used by Eigen and XLA), only
+multiply-adds and one division, which LLVM vectorises. For float32 inputs
+
+    |fast_tanh(x) - tanh(x)| <= 3e-7 * |tanh(x)|          (x clamped to [-7.9053, 7.9053], where tanh is 1 to float32)
+    |fast_sigmoid(x) - sigma(x)| <= 2e-7                  (sigma(x) = (1 + tanh(x / 2)) / 2)
+
+over the whole float32 range (tests/test_kernels.py checks both bounds). The relative bound holds
+near zero too, where 2 sigma(2x) - 1 would lose all digits.
+"""
+import numpy as np
+from numba import njit
+
 from ..backend import get_array_module
 
 
@@ -7,3 +23,32 @@ def stable_sigmoid(x):
     xp = get_array_module(x)
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+_f32 = np.float32
+_TANH_CLAMP = _f32(7.90531110763549805)
+_P1, _P3, _P5, _P7 = _f32(4.89352455891786e-03), _f32(6.37261928875436e-04), _f32(1.48572235717979e-05), \
+    _f32(5.12229709037114e-08)
+_P9, _P11, _P13 = _f32(-8.60467152213735e-11), _f32(2.00018790482477e-13), _f32(-2.76076847742355e-16)
+_Q0, _Q2, _Q4, _Q6 = _f32(4.89352518554385e-03), _f32(2.26843463243900e-03), _f32(1.18534705686654e-04), \
+    _f32(1.19825839466702e-06)
+_HALF = _f32(0.5)
+
+# Fast-math flags that let LLVM reorder and fuse multiply-adds (the error bounds above include it).
+FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
+
+
+@njit(cache=True, inline="always", fastmath=FASTMATH, error_model="numpy")
+def fast_tanh(x):
+    """tanh(x) ~ p(x) / q(x) for a float32 scalar; no exp, no branch (so loops over it vectorise)."""
+    x = min(max(x, -_TANH_CLAMP), _TANH_CLAMP)
+    x2 = x * x
+    p = x * (_P1 + x2 * (_P3 + x2 * (_P5 + x2 * (_P7 + x2 * (_P9 + x2 * (_P11 + x2 * _P13))))))
+    q = _Q0 + x2 * (_Q2 + x2 * (_Q4 + x2 * _Q6))
+    return p / q
+
+
+@njit(cache=True, inline="always", fastmath=FASTMATH, error_model="numpy")
+def fast_sigmoid(x):
+    """sigma(x) = (1 + tanh(x / 2)) / 2 for a float32 scalar."""
+    return _HALF + _HALF * fast_tanh(_HALF * x)

@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 
 from ..backend import get_array_module
-from .activations import stable_sigmoid
+from .activations import FASTMATH, fast_sigmoid, fast_tanh, stable_sigmoid
 from .dispatch import use_numba
 
 
@@ -53,56 +53,57 @@ def lstm_cell_backward_reference(dh, dc_next, acts, c_prev, c, tanh_c, peephole,
         d_gates[:, k * hidden:(k + 1) * hidden] = d
 
 
-# Fast-math flags that let LLVM reorder and approximate, but keep inf and NaN exact, so that
-# exp(-x) overflowing to inf still gives sigma(x) = 1 / (1 + inf) = 0.
-_FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
-
-
-@njit(cache=True, inline="always", fastmath=_FASTMATH)
-def _sigmoid(x, one):
-    return one / (one + np.exp(-x))
-
-
-@njit(cache=True, inline="always", fastmath=_FASTMATH)
-def _tanh(x, one):
-    """tanh(x) = 2 sigma(2x) - 1: one exp instead of libm's slower scalar tanh."""
-    return (one + one) * _sigmoid((one + one) * x, one) - one
-
-
-# ``one`` is 1 in the arrays' dtype, so float32 math stays float32 (a literal 1.0 would be float64).
-# The cells of one step are few (N x H), so the loops are serial: threads would cost more than they save.
-@njit(cache=True, fastmath=_FASTMATH)
-def lstm_cell_forward_numba(gates, c_prev, peephole, h, c, tanh_c, one):
+# The compiled loops are the float32 fast path: fast_sigmoid / fast_tanh (tinynet/kernels/activations.py,
+# error <= 3e-7) instead of exp, so that LLVM vectorises them; float64 (gradient checks) takes the exact
+# NumPy reference. Each batch row is taken apart into 1-D views of its gate blocks and every equation is
+# its own unit-stride loop over the hidden units: LLVM turns each into SIMD code (8x faster than one
+# loop over all equations indexing gates[b, k * hidden + j]). The cells of one step are few (N x H), so
+# the rows run serially: threads would cost more than they save.
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def lstm_cell_forward_numba(gates, c_prev, peephole, h, c, tanh_c):
     n, hidden = c_prev.shape
+    w_ci, w_cf, w_co = peephole[0], peephole[1], peephole[2]
     for b in range(n):
+        i, f = gates[b, :hidden], gates[b, hidden:2 * hidden]
+        g, o = gates[b, 2 * hidden:3 * hidden], gates[b, 3 * hidden:]
+        cp, cn, tc, hb = c_prev[b], c[b], tanh_c[b], h[b]
         for j in range(hidden):
-            cp = c_prev[b, j]
-            i = _sigmoid(gates[b, j] + peephole[0, j] * cp, one)
-            f = _sigmoid(gates[b, hidden + j] + peephole[1, j] * cp, one)
-            g = _tanh(gates[b, 2 * hidden + j], one)
-            cn = f * cp + i * g
-            o = _sigmoid(gates[b, 3 * hidden + j] + peephole[2, j] * cn, one)
-            tc = _tanh(cn, one)
-            c[b, j], tanh_c[b, j], h[b, j] = cn, tc, o * tc
-            gates[b, j], gates[b, hidden + j] = i, f
-            gates[b, 2 * hidden + j], gates[b, 3 * hidden + j] = g, o
+            i[j] = fast_sigmoid(i[j] + w_ci[j] * cp[j])
+        for j in range(hidden):
+            f[j] = fast_sigmoid(f[j] + w_cf[j] * cp[j])
+        for j in range(hidden):
+            g[j] = fast_tanh(g[j])
+        for j in range(hidden):
+            cn[j] = f[j] * cp[j] + i[j] * g[j]
+        for j in range(hidden):
+            o[j] = fast_sigmoid(o[j] + w_co[j] * cn[j])
+        for j in range(hidden):
+            tc[j] = fast_tanh(cn[j])
+            hb[j] = o[j] * tc[j]
 
 
-@njit(cache=True, fastmath=_FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def lstm_cell_backward_numba(dh, dc_next, acts, c_prev, c, tanh_c, peephole, d_gates, dc_prev, one):
     n, hidden = c_prev.shape
+    w_ci, w_cf, w_co = peephole[0], peephole[1], peephole[2]
     for b in range(n):
+        i, f = acts[b, :hidden], acts[b, hidden:2 * hidden]
+        g, o = acts[b, 2 * hidden:3 * hidden], acts[b, 3 * hidden:]
+        d_i, d_f = d_gates[b, :hidden], d_gates[b, hidden:2 * hidden]
+        d_g, d_o = d_gates[b, 2 * hidden:3 * hidden], d_gates[b, 3 * hidden:]
+        dh_b, tc, cp, dc = dh[b], tanh_c[b], c_prev[b], dc_prev[b]  # dc holds dL/dc until the last loop
         for j in range(hidden):
-            i, f = acts[b, j], acts[b, hidden + j]
-            g, o = acts[b, 2 * hidden + j], acts[b, 3 * hidden + j]
-            tc, cp = tanh_c[b, j], c_prev[b, j]
-            d_o = dh[b, j] * tc * o * (one - o)
-            dc = dc_next[b, j] + dh[b, j] * o * (one - tc * tc) + d_o * peephole[2, j]
-            d_i = dc * g * i * (one - i)
-            d_f = dc * cp * f * (one - f)
-            d_gates[b, j], d_gates[b, hidden + j] = d_i, d_f
-            d_gates[b, 2 * hidden + j], d_gates[b, 3 * hidden + j] = dc * i * (one - g * g), d_o
-            dc_prev[b, j] = dc * f + d_i * peephole[0, j] + d_f * peephole[1, j]
+            d_o[j] = dh_b[j] * tc[j] * o[j] * (one - o[j])
+        for j in range(hidden):
+            dc[j] = dc_next[b, j] + dh_b[j] * o[j] * (one - tc[j] * tc[j]) + d_o[j] * w_co[j]
+        for j in range(hidden):
+            d_i[j] = dc[j] * g[j] * i[j] * (one - i[j])
+        for j in range(hidden):
+            d_f[j] = dc[j] * cp[j] * f[j] * (one - f[j])
+        for j in range(hidden):
+            d_g[j] = dc[j] * i[j] * (one - g[j] * g[j])
+        for j in range(hidden):
+            dc[j] = dc[j] * f[j] + d_i[j] * w_ci[j] + d_f[j] * w_cf[j]
 
 
 _CUDA_PREAMBLE = """
@@ -154,8 +155,8 @@ def lstm_cell_forward(gates, c_prev, peephole, h, c, tanh_c):
     xp = get_array_module(gates)
     if xp is not np:
         _cupy_kernels(xp)[0](c_prev, peephole, np.int32(c_prev.shape[1]), gates, h, c, tanh_c)
-    elif use_numba(gates):
-        lstm_cell_forward_numba(gates, c_prev, peephole, h, c, tanh_c, gates.dtype.type(1))
+    elif use_numba(gates) and gates.dtype == np.float32:
+        lstm_cell_forward_numba(gates, c_prev, peephole, h, c, tanh_c)
     else:
         lstm_cell_forward_reference(gates, c_prev, peephole, h, c, tanh_c)
 
