@@ -402,3 +402,49 @@ def test_json_outputs_never_hold_nan(tmp_path):
     with pytest.raises(ValueError):
         write_json({"loss": float("nan")}, tmp_path / "m.json")
     assert not (tmp_path / "m.json").exists()
+
+
+# ---------------------------------------------------------------- drawn by hypothesis
+bad_numbers = st.one_of(st.floats(max_value=-1e-12, allow_infinity=True), st.just(float("nan")), st.just(float("inf")))
+
+
+@given(lr=bad_numbers, which=st.sampled_from(["SGD", "Adam", "RMSprop"]))
+def test_any_negative_or_non_finite_learning_rate_is_refused(lr, which):
+    with pytest.raises(ValueError, match=f"{which}: invalid lr"):
+        getattr(optim, which)(small_model().parameters(), lr=lr)
+
+
+@given(beta=st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=1.0), st.just(float("nan"))),
+       position=st.integers(0, 1))
+def test_any_beta_outside_zero_one_is_refused(beta, position):
+    betas = [0.9, 0.999]
+    betas[position] = beta
+    with pytest.raises(ValueError, match=rf"beta{position + 1}"):
+        optim.Adam(small_model().parameters(), betas=tuple(betas))
+
+
+@given(channels=st.integers(1, 5), given_channels=st.integers(1, 5), size=st.integers(3, 7))
+def test_conv_layers_name_a_wrong_channel_count(channels, given_channels, size):
+    layer = nn.Conv2d(channels, 2, 3)
+    x = tn.tensor(np.zeros((1, given_channels, size, size), np.float32))
+    if given_channels == channels:
+        assert layer(x).shape == (1, 2, size - 2, size - 2)
+    else:
+        with pytest.raises(ValueError, match=rf"Conv2d\({channels}, 2.*expected {channels} features/channels"):
+            layer(x)
+
+
+@given(dtype=st.sampled_from([np.float64, np.float16, np.int32, np.uint8, np.bool_]))
+def test_a_wrong_input_dtype_is_named(dtype):
+    with pytest.raises(TypeError, match=f"{np.dtype(dtype)}"):
+        nn.Linear(3, 2)(tn.tensor(np.zeros((2, 3), dtype=dtype)))
+
+
+def test_mixing_devices_names_both_and_the_fix(monkeypatch):
+    """Simulated without a GPU: the device check is what runs before any CuPy or NumPy call."""
+    from tinynet import backend
+    on_gpu = np.zeros((2, 3), np.float32)
+    real = backend.device_of
+    monkeypatch.setattr(backend, "device_of", lambda a: "gpu" if a is on_gpu else real(a))
+    with pytest.raises(tn.DeviceError, match=r"inputs on different devices .*\(2, 3\) on gpu.*\.to\('gpu'\)"):
+        tn.tensor(np.ones((2, 3), np.float32)) + tn.Tensor(on_gpu)
