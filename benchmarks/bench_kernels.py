@@ -33,7 +33,8 @@ def cases(xp):
         "maxpool fwd 64x20x26x26": (x, {"reference": lambda: pooling.max_pool_forward_reference(pool_in, 2, 2, 0),
                                          "numba": lambda: pooling.max_pool_forward_numba(pool_in, 2, 2, 0)},
                                     nbytes(pool_in, y, argmax)),
-        "maxpool bwd 64x20x26x26": (x, {"reference": lambda: pooling.max_pool_backward_reference(y, argmax, pool_in.shape),
+        "maxpool bwd 64x20x26x26": (x, {
+            "reference": lambda: pooling.max_pool_backward_reference(y, argmax, pool_in.shape),
                                          "numba": lambda: pooling.max_pool_backward_numba(y, argmax, *pool_in.shape)},
                                     nbytes(pool_in, y, argmax)),
         "lstm cell fwd 100x64": (x, {
@@ -46,7 +47,8 @@ def cases(xp):
                                                                         gates.copy(), state[5]),
             "numba": lambda: lstm_cell.lstm_cell_backward_numba(*state[:2], gates, *state[2:5], peephole,
                                                                 gates.copy(), state[5], one),
-            "cupy": lambda: lstm_cell.lstm_cell_backward(*state[:2], gates, *state[2:5], peephole, gates.copy(), state[5])},
+            "cupy": lambda: lstm_cell.lstm_cell_backward(*state[:2], gates, *state[2:5], peephole, gates.copy(),
+                                                         state[5])},
             nbytes(gates, gates, *state)),
     }
 

@@ -75,7 +75,8 @@ def run_boosting(args, loaders, plain):
         print("nets 1 and 2 agree on every test image, so net 3 cannot change the ensemble's answer")
     else:
         print(f"nets 1 and 2 disagree on {study['disagreement_share'] * 100:.1f}% of the test images; there "
-              f"nets 1, 2, 3 are right on {', '.join(f'{a * 100:.1f}%' for a in study['accuracy_where_nets_1_2_disagree'])}")
+              "nets 1, 2, 3 are right on "
+              + ", ".join(f"{a * 100:.1f}%" for a in study["accuracy_where_nets_1_2_disagree"]))
     history = histories[0] if histories else new_history()  # a reloaded ensemble has no training history
     experiment.report(args, ensemble, history, evaluate(ensemble, test_loader), test_set,
                       time.perf_counter() - started, f"Paper 003: boosted {args.model}",

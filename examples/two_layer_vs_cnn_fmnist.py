@@ -30,7 +30,8 @@ def train_one(args, model_name, hidden, filters, kernel_size, out):
     lr = args.lr if model_name != "two_layer" or hidden <= 50 else args.lr / 10
     steps = args.steps or (15000 if model_name == "two_layer" else 10000)
     args.epochs = -(-steps // len(loaders[0]))
-    title = f"Paper 004: {model_name} " + (f"{hidden} hidden" if model_name == "two_layer" else f"{filters}x{kernel_size}")
+    size = f"{hidden} hidden" if model_name == "two_layer" else f"{filters}x{kernel_size}"
+    title = f"Paper 004: {model_name} {size}"
     history, result = experiment.run(args, model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=lr),
                                      loaders, eval_every=50, title=title, max_steps=2 * 5 if args.quick else steps)
     return history, result

@@ -72,7 +72,8 @@ def test_label_image_count_mismatch(no_real_data):
 
 
 def test_locating_order(no_real_data, monkeypatch):
-    explicit, env, cache = no_real_data / "explicit", no_real_data / "env", no_real_data / "home/.cache/tinynet/fashion-mnist"
+    explicit, env = no_real_data / "explicit", no_real_data / "env"
+    cache = no_real_data / "home/.cache/tinynet/fashion-mnist"
     for folder in (explicit, env, cache):
         write_split_files(folder, compress=folder != env)
     monkeypatch.setenv("TINYNET_DATA", str(env))

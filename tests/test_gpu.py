@@ -2,12 +2,13 @@
 NumPy references, and gradients check on CuPy arrays."""
 import numpy as np
 import pytest
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from strategies import lstm_cell_case
 
 import tinynet as tn
 import tinynet.functional as F
 from tinynet import backend, nn
-from strategies import lstm_cell_case
 from tinynet.kernels import convolution, lstm_cell, pooling
 
 pytestmark = pytest.mark.gpu

@@ -1,14 +1,16 @@
 """Each Numba kernel equals its NumPy reference on hypothesis-drawn shapes, odd sizes included."""
 import numpy as np
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from numba import njit
+from strategies import lstm_cell_case
 
 import tinynet as tn
 import tinynet.functional as F
-from numba import njit
-
-from strategies import lstm_cell_case
+from tinynet.kernels import convolution as im2col_module
+from tinynet.kernels import lstm_cell as cell
+from tinynet.kernels import pooling
 from tinynet.kernels.activations import FASTMATH, fast_sigmoid, fast_tanh, stable_sigmoid
-from tinynet.kernels import convolution as im2col_module, lstm_cell as cell, pooling
 
 
 @st.composite
@@ -64,7 +66,8 @@ def test_lstm_cell_numba_equals_reference(n, hidden, peephole, dtype, seed):
     d_gates = {v: np.empty_like(gates) for v in ("ref", "numba")}
     dc_prev = {v: np.empty_like(c_prev) for v in ("ref", "numba")}
     cell.lstm_cell_backward_reference(dh, dc, acts, c_prev, c, tanh_c, weights, d_gates["ref"], dc_prev["ref"])
-    cell.lstm_cell_backward_numba(dh, dc, acts, c_prev, c, tanh_c, weights, d_gates["numba"], dc_prev["numba"], dtype(1))
+    cell.lstm_cell_backward_numba(dh, dc, acts, c_prev, c, tanh_c, weights, d_gates["numba"], dc_prev["numba"],
+                                  dtype(1))
     np.testing.assert_allclose(d_gates["numba"], d_gates["ref"], **tolerance)
     np.testing.assert_allclose(dc_prev["numba"], dc_prev["ref"], **tolerance)
 

@@ -3,7 +3,8 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 import tinynet as tn
 import tinynet.functional as F

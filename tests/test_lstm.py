@@ -2,7 +2,8 @@
 and agreement with an independent float64 NumPy implementation."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinynet as tn
 import tinynet.functional as F

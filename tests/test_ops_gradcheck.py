@@ -1,11 +1,12 @@
 """Every differentiable operation passes gradcheck on hypothesis-drawn shapes and values."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import arrays, broadcast_partner, leaf, shapes
 
 import tinynet as tn
 import tinynet.functional as F
-from strategies import arrays, broadcast_partner, leaf, shapes
 
 
 @st.composite

@@ -4,12 +4,11 @@
     from tinynet import nn, optim
     import tinynet.functional as F
 """
-from . import functional
+from . import boosting, data, functional, nn, optim, prune
 from .backend import DeviceError, gpu_available, manual_seed
 from .gradcheck import GradcheckError, NonDifferentiableError, gradcheck
 from .serialization import load, load_checkpoint, save, save_checkpoint
 from .tensor import Tensor, is_grad_enabled, no_grad, tensor
-from . import boosting, data, nn, optim, prune  # noqa: E402  (they build on the names above)
 
 __version__ = "0.1.0"
 

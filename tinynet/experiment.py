@@ -151,7 +151,8 @@ def report(args, model, history, result, test_set, train_seconds, title, extra_m
     print(metrics.classification_report(targets, predictions, classes))
     epoch_seconds = history["epoch"]["seconds"]
     summary = {"title": title, "test_accuracy": result["accuracy"], "test_loss": result["loss"],
-               "epochs": len(epoch_seconds), "seconds_per_epoch": float(np.mean(epoch_seconds)) if epoch_seconds else None,
+               "epochs": len(epoch_seconds),
+               "seconds_per_epoch": float(np.mean(epoch_seconds)) if epoch_seconds else None,
                "train_seconds": train_seconds, "device": args.device, "args": vars(args),
                "confusion_matrix": matrix.tolist(),
                "per_class": {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in scores.items()}}

@@ -15,7 +15,6 @@ import numpy as np
 
 from . import backend
 
-
 _TEMPORARY_MARK = ".tmp-"
 
 
@@ -80,7 +79,8 @@ def _check_claimed_sizes(path, archive: zipfile.ZipFile):
     for info in archive.infolist():
         if not info.filename.endswith(".npy"):
             continue
-        if info.compress_type != zipfile.ZIP_STORED and info.file_size > _DEFLATE_MAX_RATIO * max(info.compress_size, 1):
+        compressed = info.compress_type != zipfile.ZIP_STORED
+        if compressed and info.file_size > _DEFLATE_MAX_RATIO * max(info.compress_size, 1):
             raise ValueError(f"{path}: member {info.filename} claims {info.file_size:,} bytes from "
                              f"{info.compress_size:,} compressed; the file is corrupt or crafted")
         with archive.open(info) as member:

@@ -138,9 +138,9 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, call
 
     start_epoch / history continue a run restored with tinynet.load_checkpoint(path, model,
     optimizer, scheduler) (the loader's shuffling continues with the same epoch numbers; the
-    scheduler, optimizer moments and random state come back from the checkpoint). max_batches cuts each epoch short (smoke runs);
-    max_steps ends training after that many optimizer steps in all (paper 004 counts steps).
-    A loss that turns NaN or inf stops training with a message naming the epoch and step;
+    scheduler, optimizer moments and random state come back from the checkpoint). max_batches cuts
+    each epoch short (smoke runs); max_steps ends training after that many optimizer steps in all
+    (paper 004 counts steps). A loss that turns NaN or inf stops training with a message naming the epoch and step;
     ModelCheckpoint files written before it are the last good state. print_fn=None prints nothing.
     """
     history = history or new_history()

@@ -69,5 +69,5 @@ class RandomCrop:
             raise ValueError(f"RandomCrop: padded images are {h}x{w}, smaller than the crop size {self.size}")
         tops = rng.integers(0, h - self.size + 1, len(batch))
         lefts = rng.integers(0, w - self.size + 1, len(batch))
-        return np.stack([image[..., t:t + self.size, l:l + self.size]
-                         for image, t, l in zip(padded, tops, lefts)])
+        return np.stack([image[..., t:t + self.size, left:left + self.size]
+                         for image, t, left in zip(padded, tops, lefts)])

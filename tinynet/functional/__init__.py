@@ -5,8 +5,25 @@ elementwise.py (arithmetic, math, activations), reductions.py (sum, mean, var, m
 shape.py (reshape, indexing, concatenation), linear.py, conv.py, normalization.py, loss.py, lstm.py.
 """
 from .conv import avg_pool2d, conv2d, global_avg_pool2d, max_pool2d
-from .elementwise import (abs, add, cast, clip, div, exp, leaky_relu, log, mul, neg, pow, relu,
-                          sigmoid, sqrt, sub, tanh, where)
+from .elementwise import (
+                          abs,
+                          add,
+                          cast,
+                          clip,
+                          div,
+                          exp,
+                          leaky_relu,
+                          log,
+                          mul,
+                          neg,
+                          pow,
+                          relu,
+                          sigmoid,
+                          sqrt,
+                          sub,
+                          tanh,
+                          where,
+)
 from .linear import linear, matmul
 from .loss import cross_entropy, mse_loss, nll_loss
 from .lstm import lstm_cell, lstm_layer

@@ -92,7 +92,8 @@ class AvgPool2d(Function):
         self.k, self.stride, self.padding = kernel_size, stride, padding
 
     def _windows(self, h, w):
-        oh, ow = conv_output_size(h, self.k, self.stride, self.padding), conv_output_size(w, self.k, self.stride, self.padding)
+        oh = conv_output_size(h, self.k, self.stride, self.padding)
+        ow = conv_output_size(w, self.k, self.stride, self.padding)
         s = self.stride
         return [(slice(i, i + s * oh, s), slice(j, j + s * ow, s)) for i in range(self.k) for j in range(self.k)]
 

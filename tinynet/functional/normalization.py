@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from ..backend import get_array_module, random_uniform
-from ..tensor import Tensor
-from ..tensor import Function
+from ..tensor import Function, Tensor
 from .elementwise import mul
 
 

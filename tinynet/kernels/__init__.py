@@ -8,11 +8,10 @@
 ``TINYNET_NUMBA=0`` in the environment forces the references on the CPU, so a learner can step
 through them with a debugger. This package knows nothing of Tensors: arrays in, arrays out.
 """
+from .convolution import col2im, conv_output_size, im2col
 from .dispatch import numba_enabled
-from .convolution import col2im, im2col, conv_output_size
 from .lstm_cell import lstm_cell_backward, lstm_cell_forward
 from .pooling import max_pool_backward, max_pool_forward
-
 
 __all__ = ["im2col", "col2im", "conv_output_size", "max_pool_forward", "max_pool_backward",
            "lstm_cell_forward", "lstm_cell_backward", "numba_enabled"]

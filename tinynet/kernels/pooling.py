@@ -10,8 +10,8 @@ import numpy as np
 from numba import njit, prange
 
 from ..backend import get_array_module, scatter_add
-from .dispatch import use_numba
 from .convolution import conv_output_size
+from .dispatch import use_numba
 
 
 def max_pool_forward_reference(x, k, stride, padding):

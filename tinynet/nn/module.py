@@ -13,7 +13,6 @@ import numpy as np
 from .. import backend
 from ..tensor import Tensor, no_grad
 
-
 MASK_SUFFIX = "_mask"
 
 
