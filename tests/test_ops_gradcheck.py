@@ -43,8 +43,20 @@ def test_neg_and_python_scalars(x):
 
 @given(x=arrays())
 def test_smooth_unary(x):
-    for fn in (F.exp, F.tanh, F.sigmoid, lambda t: F.leaky_relu(t * 0 + 1) * t):
+    for fn in (F.exp, F.tanh, F.sigmoid):
         tn.gradcheck(fn, [leaf(x)])
+
+
+@given(x=arrays())
+def test_cast_passes_the_gradient_back_unchanged(x):
+    tn.gradcheck(lambda t: F.cast(t, np.float64) * t, [leaf(x)])
+    t = leaf(x)
+    upstream = np.random.default_rng(0).standard_normal(x.shape)
+    narrowed = F.cast(t, np.float32)
+    assert narrowed.dtype == np.float32
+    (F.cast(narrowed, np.float64) * tn.tensor(upstream, dtype=np.float64)).sum().backward()
+    assert t.grad.dtype == np.float64
+    np.testing.assert_allclose(t.grad, upstream, rtol=1e-7)
 
 
 @given(x=arrays(low=0.2, high=3.0))

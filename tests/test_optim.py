@@ -68,7 +68,34 @@ def test_adam_three_steps():
         expected.append(w)
     assert expected[0] == pytest.approx(0.9)
     assert run_steps(lambda p: optim.Adam(p, lr=lr))[0] == pytest.approx(expected, rel=1e-6)
-    assert run_steps(lambda p: optim.Adam(p, lr=0.1, weight_decay=1.0), 1)[0] == pytest.approx([0.9])
+
+
+
+def test_adam_with_weight_decay_three_steps():
+    """On L = (w - 3)^2 / 2, g = w - 3 + decay * w. (On w^2 / 2 the decay only rescales g, which Adam
+    ignores, and the first Adam step is lr * sign(g) whatever the decay: neither could catch a bug.)"""
+    lr, b1, b2, eps, decay = 0.1, 0.9, 0.999, 1e-8, 0.5
+
+    def by_hand(decay):
+        w, m, v, trajectory = 1.0, 0.0, 0.0, []
+        for t in (1, 2, 3):
+            g = w - 3 + decay * w
+            m = b1 * m + (1 - b1) * g
+            v = b2 * v + (1 - b2) * g * g
+            w = w - lr * (m / (1 - b1 ** t)) / (math.sqrt(v / (1 - b2 ** t)) + eps)
+            trajectory.append(w)
+        return trajectory
+
+    w = nn.Parameter(np.array([1.0]))
+    optimizer = optim.Adam([w], lr=lr, weight_decay=decay)
+    trajectory = []
+    for _ in range(3):
+        optimizer.zero_grad()
+        ((w - 3.0) * (w - 3.0) * 0.5).sum().backward()
+        optimizer.step()
+        trajectory.append(float(w.data[0]))
+    assert abs(by_hand(decay)[2] - by_hand(0.0)[2]) > 1e-4  # the check can tell decay from none
+    assert trajectory == pytest.approx(by_hand(decay), rel=1e-9)
 
 
 @pytest.mark.parametrize("make", [lambda p: optim.SGD(p, 0.1, momentum=0.9, nesterov=True),
