@@ -14,11 +14,11 @@ STANDARD_FILES = {"history.json", "metrics.json", "weights.npz", "learning_curve
                   "per_class_scores.png", "samples.png"}
 
 
-def run_example(script, argv):
+def run_example(script, argv, quick=True):
     spec = importlib.util.spec_from_file_location(script, os.path.join(EXAMPLES, script))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    module.main(argv + ["--quick", "--no-progress"])
+    module.main(argv + (["--quick"] if quick else []) + ["--no-progress"])
 
 
 def check_outputs(folder, extra=()):

@@ -1,0 +1,30 @@
+"""Each paper's script, CI-sized (a seeded subset, one or two epochs, seconds on 2 cores), must land
+in an accuracy band around what it gave when its paper was reproduced: a regression in any layer,
+kernel or optimizer shows up here, not months later in the README's table.
+
+The bands are the measured accuracy (2026-11-24, seed 0) minus 4 and plus 4 points, wide enough for
+another machine's BLAS rounding and narrow enough that a broken gradient (accuracy near 10 %) or a
+layer that learns half as fast fails.
+"""
+import json
+import os
+
+import pytest
+from test_examples import run_example
+
+RUNS = [  # script, flags, measured test accuracy (%)
+    ("lstm_fmnist.py", ["--subset", "6000", "--epochs", "2"], 69.02),                            # paper 000
+    ("cnn_lstm_fmnist.py", ["--model", "model1", "--subset", "3000", "--epochs", "2"], 56.92),   # paper 001
+    ("ann_cnn_fmnist.py", ["--model", "ann1", "--subset", "6000", "--epochs", "2"], 66.43),      # paper 002
+    ("ann_cnn_fmnist.py", ["--model", "cnn1", "--subset", "1500", "--epochs", "1"], 51.84),      # paper 002
+    ("lenet_resnet_fmnist.py", ["--model", "lenet5", "--subset", "4000", "--epochs", "2"], 69.69),  # paper 003
+    ("two_layer_vs_cnn_fmnist.py", ["--model", "single_conv", "--steps", "300"], 79.28),         # paper 004
+]
+
+
+@pytest.mark.parametrize("script,flags,measured", RUNS, ids=[f"{s}:{' '.join(f)}" for s, f, _ in RUNS])
+def test_ci_sized_reproduction_lands_in_its_band(tmp_path, script, flags, measured):
+    run_example(script, flags + ["--out", str(tmp_path)], quick=False)
+    with open(os.path.join(tmp_path, "metrics.json")) as handle:
+        accuracy = json.load(handle)["test_accuracy"] * 100
+    assert measured - 4 <= accuracy <= measured + 4, f"{script} {flags}: {accuracy:.2f} %, measured {measured} %"
