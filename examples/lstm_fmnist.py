@@ -3,6 +3,7 @@
     python examples/lstm_fmnist.py                 # the paper's setting: Adam 1e-3, batch 100, 10 epochs
     python examples/lstm_fmnist.py --device gpu    # on a CUDA GPU (needs CuPy: pip install "tinynet[gpu]")
     python examples/lstm_fmnist.py --quick         # smoke run, a few batches
+    python examples/lstm_fmnist.py --cell composed # the cell built from primitive ops (slower, same math)
 
 Paper 000's studies:
     --subset 20000 --subset-by random|loss    training pattern reduction (by loss: after a warm-up
@@ -89,6 +90,8 @@ def main(argv=None):
     p.add_argument("--prune-sweep", action="store_true", help=f"prune at {SWEEP_THRESHOLDS}")
     p.add_argument("--retrain-epochs", type=int, default=2)
     p.add_argument("--weights", default=None, help="start from this state dict (.npz)")
+    p.add_argument("--cell", choices=["fused", "composed"], default="fused",
+                   help="the fused LSTM Function, or the cell composed of primitive ops (nn.LSTM(fused=False))")
     args = p.parse_args(argv)
     if not 0 <= args.hard_fraction <= 1:
         experiment.fail(f"--hard-fraction must be in [0, 1], got {args.hard_fraction}")
@@ -101,7 +104,7 @@ def main(argv=None):
     subset, args.subset = args.subset, None if by_loss else args.subset
     loaders = experiment.load_data(args, transform=data.ScaleTo01())
     args.subset = subset
-    model = LSTMClassifier()
+    model = LSTMClassifier(fused=args.cell == "fused")
     if args.weights:
         experiment.load_weights(model, args.weights)
     model.to(args.device)

@@ -165,3 +165,29 @@ def test_graph_dot_names_ops_and_shapes():
     x = tn.tensor(np.ones((2, 3)), requires_grad=True)
     dot = graph_dot((x * 2).sum())
     assert dot.startswith("digraph") and "Mul" in dot and "Sum" in dot and "(2, 3)" in dot
+
+
+def test_retain_grad_keeps_an_intermediate_gradient():
+    x = tn.tensor([1.0, -2.0, 3.0], requires_grad=True, dtype="float64")
+    y = x * x
+    y.retain_grad()
+    (y * 3.0).sum().backward()
+    np.testing.assert_array_equal(y.grad, [3.0, 3.0, 3.0])
+    np.testing.assert_array_equal(x.grad, [6.0, -12.0, 18.0])
+
+
+def test_hooks_see_the_complete_gradient_and_may_replace_it():
+    x = tn.tensor([1.0, 2.0], requires_grad=True, dtype="float64")
+    y = x * 2.0
+    seen = []
+    handle = y.register_hook(lambda g: seen.append(g.numpy()))
+    y.register_hook(lambda g: g * 10.0)
+    (y.sum() + (y * y).sum()).backward()  # y used twice: the hook gets the sum, 1 + 2y
+    np.testing.assert_array_equal(seen[0], [5.0, 9.0])
+    np.testing.assert_array_equal(x.grad, [100.0, 180.0])  # 2 * 10 * (1 + 2y)
+    handle.remove()
+    x.grad, seen[:] = None, []
+    x.register_hook(lambda g: g * 0.5)  # on a leaf: before the gradient is stored
+    (x * 2.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0])
+    assert not seen

@@ -33,6 +33,7 @@ def check_outputs(folder, extra=()):
     ("lstm_fmnist.py", ["--prune-threshold", "0.1", "--retrain-epochs", "1"],
      ("prune_table.md", "prune_table.json", "weights_kde_0.1.png")),
     ("lstm_fmnist.py", ["--subset", "1000", "--subset-by", "loss"], ()),
+    ("lstm_fmnist.py", ["--cell", "composed"], ()),
     ("cnn_lstm_fmnist.py", ["--model", "model3"], ()),
     ("ann_cnn_fmnist.py", ["--model", "ann1"], ()),
     ("ann_cnn_fmnist.py", ["--model", "cnn2"], ()),

@@ -31,25 +31,13 @@ def test_lstm_cell_gradcheck(peephole, n):
     tn.gradcheck(call, tensors)
 
 
-def primitive_cell(x, h, c, w_ih, w_hh, b_ih, b_hh, w_ci=None, w_cf=None, w_co=None):
-    """The cell written with tinynet's primitive ops only."""
-    hidden = h.shape[1]
-    gates = x @ w_ih.T + b_ih + h @ w_hh.T + b_hh
-    a_i, a_f, a_g, a_o = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
-    i = F.sigmoid(a_i + (w_ci * c if w_ci is not None else 0.0))
-    f = F.sigmoid(a_f + (w_cf * c if w_cf is not None else 0.0))
-    c_next = f * c + i * F.tanh(a_g)
-    o = F.sigmoid(a_o + (w_co * c_next if w_co is not None else 0.0))
-    return o * F.tanh(c_next), c_next
-
-
 @given(n=st.integers(1, 4), inputs=st.integers(1, 4), hidden=st.integers(1, 5), peephole=st.booleans(),
        seed=st.integers(0, 999))
 def test_fused_cell_equals_primitive_composition(n, inputs, hidden, peephole, seed):
     fused = cell_inputs(n, inputs, hidden, peephole, seed)
     primitive = [leaf(t.numpy()) for t in fused]
     h1, c1 = F.lstm_cell(*fused[:7], peephole_weights=fused[7:] if peephole else None)
-    h2, c2 = primitive_cell(*primitive)
+    h2, c2 = F.lstm_cell_composed(*primitive[:7], peephole_weights=primitive[7:] if peephole else None)
     np.testing.assert_allclose(h1.numpy(), h2.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(c1.numpy(), c2.numpy(), rtol=1e-10, atol=1e-12)
     weights = np.random.default_rng(seed).standard_normal((2, n, hidden))
@@ -122,3 +110,24 @@ def test_lstm_paper_000_shapes_float32_and_cell_module():
     cell = nn.LSTMCell(3, 2)
     h, c = cell(tn.tensor(np.ones((4, 3), dtype=np.float32)))
     assert h.shape == c.shape == (4, 2)
+
+
+@given(steps=st.integers(1, 4), batch=st.integers(1, 3), peephole=st.booleans(), seed=st.integers(0, 999))
+def test_lstm_composed_of_primitive_ops_equals_the_fused_layer(steps, batch, peephole, seed):
+    """nn.LSTM(fused=False) gives the fused layer's outputs and gradients, float64, two layers."""
+    tn.manual_seed(seed)
+    fused = nn.LSTM(3, 4, num_layers=2, peephole=peephole).double()
+    composed = nn.LSTM(3, 4, num_layers=2, peephole=peephole, fused=False).double()
+    composed.load_state_dict(fused.state_dict())
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((steps, batch, 3))
+    weights = rng.standard_normal((steps, batch, 4))
+    results = []
+    for model in (fused, composed):
+        inputs = leaf(x)
+        output, (h_n, c_n) = model(inputs)
+        ((output * tn.tensor(weights, dtype=np.float64)).sum() + c_n.sum()).backward()
+        results.append([output.numpy(), h_n.numpy(), c_n.numpy(), inputs.grad]
+                       + [p.grad for p in model.parameters()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)

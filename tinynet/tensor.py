@@ -12,6 +12,7 @@ leaves, and adds up the gradients of every tensor used more than once.
 from __future__ import annotations
 
 import contextlib
+import weakref
 
 import numpy as np
 
@@ -80,6 +81,7 @@ class Function:
             self.input_versions = tuple(t._version for t in tensors)
             self.needs_input_grad = tuple(t.requires_grad for t in tensors)
             self.output_meta = [(y.shape, y.dtype) for y in outputs]
+            self.outputs = tuple(weakref.ref(result) for result in results)  # for hooks, retain_grad
             for index, result in enumerate(results):
                 result.creator, result.output_index = self, index
         return results[0] if single else results
@@ -110,6 +112,26 @@ class Function:
         """Drop inputs and saved arrays once backward has used them (frees the graph)."""
         vars(self).clear()
         self.inputs = None
+
+
+class _HookHandle:
+    def __init__(self, tensor, hook):
+        self.tensor, self.hook = weakref.ref(tensor), hook
+
+    def remove(self):
+        tensor = self.tensor()
+        if tensor is not None:
+            tensor._hooks = tuple(h for h in tensor._hooks if h is not self.hook)
+
+
+def _watched(fn, index, grad):
+    """The complete gradient of output ``index`` of ``fn``, after that output's hooks and retain_grad."""
+    if grad is None:
+        return None
+    output = fn.outputs[index]()
+    if output is None or not (output._hooks or output._retains_grad):
+        return grad
+    return output._gradient_arrived(grad)
 
 
 def _check_same_device(op_name, tensors):
@@ -163,6 +185,8 @@ class Tensor:
         self.creator = None
         self.output_index = 0
         self._version = 0  # counts in-place changes made through tinynet's API (not via .data)
+        self._hooks = ()
+        self._retains_grad = False
 
     # ----------------------------------------------------------------- description
     shape = property(lambda self: tuple(self.data.shape))
@@ -233,6 +257,31 @@ class Tensor:
     def zero_grad(self):
         self.grad = None
 
+    def retain_grad(self):
+        """Keep ``.grad`` of this non-leaf tensor after backward (leaves always keep theirs)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        self._retains_grad = True
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` with this tensor's gradient (a Tensor) once backward has it complete;
+        a returned Tensor or array replaces the gradient from there on, None keeps it. Returns a
+        handle whose ``remove()`` unregisters the hook (PyTorch's names)."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook() on a tensor that does not require grad")
+        self._hooks = self._hooks + (hook,)
+        return _HookHandle(self, hook)
+
+    def _gradient_arrived(self, grad):
+        """Run the hooks on the complete gradient; keep it in .grad if asked to. Returns it."""
+        for hook in self._hooks:
+            replaced = hook(Tensor(grad))
+            if replaced is not None:
+                grad = replaced.data if isinstance(replaced, Tensor) else replaced
+        if self._retains_grad:
+            self.grad = grad if self.grad is None else self.grad + grad
+        return grad
+
     def backward(self, grad=None, retain_graph: bool = False):
         """Accumulate d(self)/d(leaf) * grad into ``leaf.grad`` for every leaf that requires grad.
 
@@ -258,6 +307,7 @@ class Tensor:
         for fn in _graph_order(self.creator):
             grad_outputs = tuple(
                 grads.pop((id(fn), i), None) for i in range(len(fn.output_meta)))
+            grad_outputs = tuple(_watched(fn, i, g) for i, g in enumerate(grad_outputs))
             grad_outputs = tuple(xp.zeros(shape, dtype) if g is None else g
                                  for g, (shape, dtype) in zip(grad_outputs, fn.output_meta))
             fn.check_inputs_unchanged()
@@ -279,6 +329,10 @@ class Tensor:
     def _accumulate(self, grad):
         if grad.dtype != self.dtype:
             grad = grad.astype(self.dtype)
+        for hook in self._hooks:
+            replaced = hook(Tensor(grad))
+            if replaced is not None:
+                grad = replaced.data if isinstance(replaced, Tensor) else replaced
         self.grad = grad if self.grad is None else self.grad + grad
 
     # ----------------------------------------------------------------- operators

@@ -26,7 +26,7 @@ from .elementwise import (
 )
 from .linear import linear, matmul
 from .loss import cross_entropy, mse_loss, nll_loss
-from .lstm import lstm_cell, lstm_layer
+from .lstm import lstm_cell, lstm_cell_composed, lstm_layer, lstm_layer_composed
 from .normalization import batch_norm, dropout
 from .reductions import log_softmax, max, mean, min, softmax, sum, var
 from .shape import concatenate, flatten, getitem, pad, permute, reshape, stack, transpose

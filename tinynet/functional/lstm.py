@@ -1,4 +1,5 @@
-"""A whole LSTM layer over a whole sequence as one differentiable function.
+"""A whole LSTM layer over a whole sequence as one differentiable function, and the same layer
+composed of primitive ops (``lstm_cell_composed`` / ``lstm_layer_composed``) to take apart and compare.
 
 Per time step t (gate order i, f, g, o; see tinynet/kernels/lstm_cell.py for the cell equations):
 
@@ -15,6 +16,8 @@ from __future__ import annotations
 from ..backend import get_array_module
 from ..kernels import lstm_cell_backward, lstm_cell_forward
 from ..tensor import Function
+from .elementwise import sigmoid, tanh
+from .shape import stack
 
 
 class LSTMLayer(Function):
@@ -88,3 +91,29 @@ def lstm_cell(x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None, peephol
     _, h_next, c_next = lstm_layer(x.reshape((1,) + x.shape), h, c, weight_ih, weight_hh,
                                    bias_ih, bias_hh, peephole_weights)
     return h_next, c_next
+
+
+def lstm_cell_composed(x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None, peephole_weights=None):
+    """The cell written with primitive ops only, one autograd node per operation (a dozen per step):
+    slower than the fused Function, but every intermediate (the gates, c_t) is a Tensor you can
+    inspect, hook (``register_hook``) or draw (``tinynet.viz``). Same arguments and results as lstm_cell."""
+    hidden = h.shape[1]
+    gates = x @ weight_ih.T + h @ weight_hh.T
+    if bias_ih is not None:
+        gates = gates + bias_ih + bias_hh
+    a_i, a_f, a_g, a_o = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
+    w_ci, w_cf, w_co = peephole_weights if peephole_weights is not None else (None, None, None)
+    i = sigmoid(a_i + w_ci * c if w_ci is not None else a_i)
+    f = sigmoid(a_f + w_cf * c if w_cf is not None else a_f)
+    c_next = f * c + i * tanh(a_g)
+    o = sigmoid(a_o + w_co * c_next if w_co is not None else a_o)
+    return o * tanh(c_next), c_next
+
+
+def lstm_layer_composed(x, h0, c0, weight_ih, weight_hh, bias_ih=None, bias_hh=None, peephole_weights=None):
+    """lstm_layer built from lstm_cell_composed, one time step after the other."""
+    h, c, outputs = h0, c0, []
+    for t in range(x.shape[0]):
+        h, c = lstm_cell_composed(x[t], h, c, weight_ih, weight_hh, bias_ih, bias_hh, peephole_weights)
+        outputs.append(h)
+    return stack(outputs), h, c

@@ -14,9 +14,9 @@ from .. import nn
 class LSTMClassifier(nn.Module):
     """x (N, 28, 28) -> log-probabilities (N, 10)."""
 
-    def __init__(self, input_size=28, hidden_size=64, num_layers=2, num_classes=10, peephole=False):
+    def __init__(self, input_size=28, hidden_size=64, num_layers=2, num_classes=10, peephole=False, fused=True):
         super().__init__()
-        self.lstm = nn.LSTM(input_size, hidden_size, num_layers, batch_first=True, peephole=peephole)
+        self.lstm = nn.LSTM(input_size, hidden_size, num_layers, batch_first=True, peephole=peephole, fused=fused)
         self.fc = nn.Linear(hidden_size, num_classes)
         self.log_softmax = nn.LogSoftmax(dim=1)
 

@@ -4,6 +4,10 @@ Layer k holds weight_ih_l{k} (4H, I_k), weight_hh_l{k} (4H, H), bias_ih_l{k}, bi
 gates stacked in the order i, f, g, o, so a PyTorch LSTM's state dict loads unchanged. All are
 initialised U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch.
 
+``fused=False`` (a tinynet extension) runs the cell composed of primitive ops instead of the fused
+Function: a dozen autograd nodes per time step, each intermediate a Tensor to inspect, hook or draw.
+Same results, several times slower.
+
 ``peephole=True`` is a tinynet extension (not in torch.nn.LSTM): it adds the diagonal peephole
 weights of paper 000's equations (1)-(5), weight_ci_l{k}, weight_cf_l{k}, weight_co_l{k} (H,):
 i_t = sigma(W_i x_t + U_i h_{t-1} + w_ci * c_{t-1} + b_i), f_t likewise with w_cf,
@@ -64,20 +68,22 @@ class _LSTMBase(Module):
 class LSTMCell(_LSTMBase):
     """One step: x (N, input_size), optional (h, c) each (N, hidden_size) -> (h', c')."""
 
-    def __init__(self, input_size, hidden_size, bias=True, peephole=False):
+    def __init__(self, input_size, hidden_size, bias=True, peephole=False, fused=True):
         super().__init__()
         self.input_size, self.hidden_size = self._check_sizes(input_size, hidden_size)
-        self.bias, self.peephole = bias, peephole
+        self.bias, self.peephole, self.fused = bias, peephole, fused
         self._add_layer_parameters("", input_size, hidden_size, bias, peephole)
 
     def forward(self, x, state=None):
         check_input(self, x, (2,), self.input_size, 1, "(batch, input_size)")
         expected = (x.shape[0], self.hidden_size)
         h, c = self._check_state(state, expected, ("h", "c")) if state is not None else (self._zeros(expected, x),) * 2
-        return F.lstm_cell(x, h, c, *self._layer_parameters(""))
+        cell = F.lstm_cell if self.fused else F.lstm_cell_composed
+        return cell(x, h, c, *self._layer_parameters(""))
 
     def extra_repr(self):
-        return f"{self.input_size}, {self.hidden_size}" + (", peephole=True" if self.peephole else "")
+        return f"{self.input_size}, {self.hidden_size}" + (", peephole=True" if self.peephole else "") + \
+            (", fused=False" if not self.fused else "")
 
 
 class LSTM(_LSTMBase):
@@ -90,13 +96,14 @@ class LSTM(_LSTMBase):
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, peephole=False):
+                 dropout=0.0, peephole=False, fused=True):
         super().__init__()
         self.input_size, self.hidden_size = self._check_sizes(input_size, hidden_size)
         self.num_layers = check_size("LSTM", "num_layers", num_layers)
         if not 0 <= dropout < 1:
             raise ValueError(f"LSTM: dropout must be in [0, 1), got {dropout!r}")
         self.bias, self.batch_first, self.dropout, self.peephole = bias, batch_first, dropout, peephole
+        self.fused = fused
         for k in range(num_layers):
             self._add_layer_parameters(f"_l{k}", input_size if k == 0 else hidden_size,
                                        hidden_size, bias, peephole)
@@ -115,8 +122,9 @@ class LSTM(_LSTMBase):
         else:
             h0, c0 = self._check_state(state, expected, ("h_0", "c_0"))
         h_n, c_n = [], []
+        layer = F.lstm_layer if self.fused else F.lstm_layer_composed
         for k in range(self.num_layers):
-            x, h, c = F.lstm_layer(x, h0[k], c0[k], *self._layer_parameters(f"_l{k}"))
+            x, h, c = layer(x, h0[k], c0[k], *self._layer_parameters(f"_l{k}"))
             h_n.append(h)
             c_n.append(c)
             if k < self.num_layers - 1 and self.dropout > 0:
@@ -130,4 +138,5 @@ class LSTM(_LSTMBase):
         extras += ["batch_first=True"] if self.batch_first else []
         extras += [f"dropout={self.dropout}"] if self.dropout else []
         extras += ["peephole=True"] if self.peephole else []
+        extras += ["fused=False"] if not self.fused else []
         return ", ".join(extras)
