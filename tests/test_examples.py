@@ -30,9 +30,8 @@ def check_outputs(folder, extra=()):
 
 @pytest.mark.parametrize("script,argv,extra", [
     ("lstm_fmnist.py", [], ()),
-    ("lstm_fmnist.py", ["--prune-threshold", "0.1", "--retrain-epochs", "1"],
-     ("prune_table.md", "prune_table.json", "weights_kde_0.1.png")),
-    ("lstm_fmnist.py", ["--subset", "1000", "--subset-by", "loss"], ()),
+    ("lstm_pattern_reduction.py", ["--patterns", "1000", "--by", "loss"], ()),
+    ("lstm_pattern_reduction.py", ["--patterns", "1000", "--by", "random"], ()),
     ("lstm_fmnist.py", ["--cell", "composed"], ()),
     ("cnn_lstm_fmnist.py", ["--model", "model3"], ()),
     ("ann_cnn_fmnist.py", ["--model", "ann1"], ()),
@@ -43,6 +42,22 @@ def check_outputs(folder, extra=()):
 def test_example_quick_run_writes_every_output(tmp_path, script, argv, extra):
     run_example(script, argv + ["--out", str(tmp_path)])
     check_outputs(tmp_path, extra)
+
+
+def test_prune_sweep_writes_its_table_and_figures(tmp_path):
+    run_example("lstm_fmnist.py", ["--out", str(tmp_path / "dense")])
+    run_example("lstm_prune_sweep.py", ["--weights", str(tmp_path / "dense" / "weights.npz"), "--thresholds",
+                                        "0.1", "0.3", "--epochs", "1", "--out", str(tmp_path / "sweep")])
+    assert {"prune_table.md", "prune_table.json", "weights_kde_0.1.png", "weights_kde_0.3.png"} <= set(
+        os.listdir(tmp_path / "sweep"))
+    rows = json.loads((tmp_path / "sweep" / "prune_table.json").read_text())["rows"]
+    assert [row["threshold"] for row in rows] == [0.1, 0.3] and rows[0]["sparsity"] < rows[1]["sparsity"]
+
+
+def test_pattern_reduction_refuses_a_bad_hard_fraction(tmp_path):
+    status, stderr = run_script("lstm_pattern_reduction.py", "--patterns", "100", "--by", "loss",
+                                "--hard-fraction", "1.5", "--out", str(tmp_path))
+    assert status != 0 and "--hard-fraction must be in [0, 1], got 1.5" in stderr and "Traceback" not in stderr
 
 
 def test_boosting_writes_every_output_and_a_saved_ensemble_tests_the_same(tmp_path):
@@ -89,7 +104,6 @@ def run_script(script, *argv, env=None):
     (["--lr", "nan"], "--lr must be a finite number >= 0, got nan"),
     (["--epochs", "-1"], "--epochs must be >= 0, got -1"),
     (["--subset", "0"], "--subset must be >= 1"),
-    (["--hard-fraction", "1.5"], "--hard-fraction must be in [0, 1], got 1.5"),
     (["--data-dir", "/nonexistent/folder"], "--data-dir / data_dir=/nonexistent/folder: the folder"),
     (["--device", "tpu"], "--device tpu: unknown device"),
 ])

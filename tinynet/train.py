@@ -113,7 +113,7 @@ def evaluate(model, loader, loss_fn=None) -> dict:
             "predictions": predictions, "targets": targets, "scores": scores}
 
 
-class _Progress:
+class Progress:
     """A tqdm bar on a terminal; one plain line per epoch otherwise (logs, CI, progress=False)."""
 
     def __init__(self, total, epoch, epochs, enabled):
@@ -155,7 +155,7 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, call
     for epoch in range(start_epoch, epochs):
         model.train()
         batches = len(train_loader) if max_batches is None else min(max_batches, len(train_loader))
-        bar = _Progress(batches, epoch + 1, epochs, progress)
+        bar = Progress(batches, epoch + 1, epochs, progress)
         started, seen, loss_sum, correct = time.perf_counter(), 0, 0.0, 0
         for index, (x, y) in enumerate(train_loader):
             if index >= batches or (max_steps is not None and step >= max_steps):
