@@ -13,33 +13,107 @@ from .serialization import atomic_write
 
 
 # ---------------------------------------------------------------------------- the graph
-def graph_dot(output) -> str:
-    """Graphviz DOT text of the graph that produced ``output``: tensors as ovals, Functions as boxes.
-
-    Render with ``dot -Tpng graph.dot -o graph.png`` if Graphviz is installed (DeZero's habit).
-    """
-    lines = ["digraph tinynet {", '  node [fontname="Helvetica"];']
-    seen, stack = set(), [output]
-
-    def tensor_node(t):
-        label = f"{t.shape} {t.dtype}"
-        return f'  t{id(t)} [label="{label}", shape=ellipse, style=filled, fillcolor="#ddeeff"];'
-
-    lines.append(tensor_node(output))
+def graph_edges(output):
+    """The graph that produced ``output``: (tensors, functions, edges). Edges run input -> Function
+    -> output, as ("t", id) / ("f", id) node keys; tensors and functions map those ids to objects."""
+    tensors, functions, edges, stack = {id(output): output}, {}, [], [output]
     while stack:
         t = stack.pop()
         fn = t.creator
-        if fn is None or id(fn) in seen or fn.inputs is None:
+        if fn is None or fn.inputs is None:
             continue
-        seen.add(id(fn))
-        lines.append(f'  f{id(fn)} [label="{fn.name}", shape=box, style=filled, fillcolor="#ffe8cc"];')
-        lines.append(f"  f{id(fn)} -> t{id(t)};")
+        edges.append((("f", id(fn)), ("t", id(t))))
+        if id(fn) in functions:
+            continue
+        functions[id(fn)] = fn
         for x in fn.inputs:
-            lines.append(tensor_node(x))
-            lines.append(f"  t{id(x)} -> f{id(fn)};")
-            stack.append(x)
-    lines.append("}")
-    return "\n".join(dict.fromkeys(lines))  # each node once, order kept
+            edges.append((("t", id(x)), ("f", id(fn))))
+            if id(x) not in tensors:
+                tensors[id(x)] = x
+                stack.append(x)
+    return tensors, functions, list(dict.fromkeys(edges))
+
+
+def describe(t, statistics=True) -> str:
+    """A tensor's shape and dtype, its device if not the CPU, and the mean/std of its value and gradient."""
+    text = f"{t.shape} {t.dtype}" + ("" if t.device == "cpu" else f" {t.device}")
+    if statistics and t.size:
+        value = to_numpy(t.data).astype(np.float64)
+        text += f"\nvalue {value.mean():.3g} +- {value.std():.3g}"
+        if t.grad is not None:
+            grad = to_numpy(t.grad).astype(np.float64)
+            text += f"\ngrad {grad.mean():.3g} +- {grad.std():.3g}"
+    return text
+
+
+def graph_dot(output) -> str:
+    """Graphviz DOT text of the graph that produced ``output``: tensors as ovals, Functions as boxes.
+
+    Render with ``dot -Tpng graph.dot -o graph.png`` if Graphviz is installed (DeZero's habit), or
+    draw it without Graphviz with ``plot_graph``.
+    """
+    tensors, functions, edges = graph_edges(output)
+    lines = ["digraph tinynet {", '  node [fontname="Helvetica"];']
+    lines += [f'  t{key} [label="{describe(t, False)}", shape=ellipse, style=filled, fillcolor="#ddeeff"];'
+              for key, t in tensors.items()]
+    lines += [f'  f{key} [label="{fn.name}", shape=box, style=filled, fillcolor="#ffe8cc"];'
+              for key, fn in functions.items()]
+    lines += [f"  {a[0]}{a[1]} -> {b[0]}{b[1]};" for a, b in edges]
+    return "\n".join(lines + ["}"])
+
+
+def plot_graph(output, path, title="Autograd graph", statistics=True) -> str:
+    """Draw the graph that produced ``output`` with matplotlib (no Graphviz needed): inputs on the
+    left, ``output`` on the right, Functions as orange boxes, tensors as blue boxes labelled with
+    shape and dtype and, with ``statistics``, the mean and spread of the value and of the gradient."""
+    tensors, functions, edges = graph_edges(output)
+    consumers = {}
+    for a, b in edges:
+        consumers.setdefault(a, []).append(b)
+    column = {("t", id(output)): 0}  # distance from the output, longest path
+    for node in _reverse_topological(("t", id(output)), edges):
+        column[node] = max([column[c] + 1 for c in consumers.get(node, [])] or [0])
+    width = max(column.values()) + 1
+    rows = {}
+    for node in sorted(column, key=lambda n: (column[n], n)):
+        rows.setdefault(column[node], []).append(node)
+    place = {node: (width - 1 - c, (len(nodes) - 1) / 2 - i)
+             for c, nodes in rows.items() for i, node in enumerate(nodes)}
+    height = max(len(nodes) for nodes in rows.values())
+    figure = Figure(figsize=(max(6, 2.6 * width), max(3, 1.3 * height)))
+    ax = figure.subplots()
+    for a, b in edges:
+        ax.annotate("", xy=place[b], xytext=place[a],
+                    arrowprops={"arrowstyle": "->", "color": "0.5", "shrinkA": 28, "shrinkB": 28})
+    for node, (x, y) in place.items():
+        kind, key = node
+        text = functions[key].name if kind == "f" else describe(tensors[key], statistics)
+        ax.text(x, y, text, ha="center", va="center", fontsize=7,
+                bbox={"boxstyle": "round", "facecolor": "#ffe8cc" if kind == "f" else "#ddeeff"})
+    ax.set_xlim(-0.7, width - 0.3)
+    ax.set_ylim(-height / 2 - 0.2, height / 2 + 0.2)
+    ax.set_axis_off()
+    ax.set_title(title)
+    return save_figure(figure, path)
+
+
+def _reverse_topological(root, edges):
+    """Nodes reachable backwards from ``root``, each after all of its consumers."""
+    producers = {}
+    for a, b in edges:
+        producers.setdefault(b, []).append(a)
+    order, visited, stack = [], set(), [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        stack.extend((p, False) for p in producers.get(node, []) if p not in visited)
+    return order[::-1]  # post-order lists producers first
 
 
 # ---------------------------------------------------------------------------- figures
