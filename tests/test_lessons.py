@@ -16,6 +16,7 @@ EXPECTED = {  # a line of output each lesson must print, and its figure if it dr
     "06_optimizers.py": ("Adam (lr 0.3): by hand == tinynet.optim", "06_optimizer_paths.png"),
     "07_pruning_mask.py": ("a model loaded from this state dict is pruned too: True", None),
     "08_vanishing_gradients.py": ("LSTM, forget bias 3: |dL/dh_t|", "08_vanishing_gradients.png"),
+    "09_debugging.py": ("caught: Sqrt backward produced inf", None),
 }
 
 

@@ -16,7 +16,7 @@ import weakref
 
 import numpy as np
 
-from . import backend
+from . import backend, instrument
 
 _grad_enabled = True
 
@@ -71,7 +71,8 @@ class Function:
         tensors = [x if isinstance(x, Tensor) else Tensor(x) for x in inputs]
         if len(tensors) > 1:
             _check_same_device(self.name, tensors)
-        outputs = self.forward(*(t.data for t in tensors))
+        arrays = tuple(t.data for t in tensors)
+        outputs = instrument.run_forward(self, arrays) if instrument.monitors else self.forward(*arrays)
         single = not isinstance(outputs, tuple)
         outputs = (outputs,) if single else outputs
         needs_grad = _grad_enabled and any(t.requires_grad for t in tensors)
@@ -311,7 +312,8 @@ class Tensor:
             grad_outputs = tuple(xp.zeros(shape, dtype) if g is None else g
                                  for g, (shape, dtype) in zip(grad_outputs, fn.output_meta))
             fn.check_inputs_unchanged()
-            grad_inputs = fn.backward(*grad_outputs)
+            grad_inputs = instrument.run_backward(fn, grad_outputs) if instrument.monitors else \
+                fn.backward(*grad_outputs)
             if not isinstance(grad_inputs, tuple):
                 grad_inputs = (grad_inputs,)
             for x, gx in zip(fn.inputs, grad_inputs):

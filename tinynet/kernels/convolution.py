@@ -14,7 +14,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..backend import get_array_module
-from .dispatch import use_numba
+from .dispatch import kernel_version
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -92,14 +92,14 @@ def col2im_numba(col, n, c, h, w, stride, padding):
 
 def im2col(x, kh, kw, stride, padding):
     """(N, C, H, W) -> (N, OH, OW, C, kh, kw); Numba on the CPU, the reference otherwise."""
-    if use_numba(x):
+    if kernel_version(x, "im2col") == "numba":
         return im2col_numba(np.ascontiguousarray(x), kh, kw, stride, padding)
     return im2col_reference(x, kh, kw, stride, padding)
 
 
 def col2im(col, x_shape, stride, padding):
     """(N, OH, OW, C, kh, kw) -> (N, C, H, W), adding overlapping contributions."""
-    if use_numba(col):
+    if kernel_version(col, "col2im") == "numba":
         n, c, h, w = x_shape
         return col2im_numba(np.ascontiguousarray(col), n, c, h, w, stride, padding)
     return col2im_reference(col, x_shape, stride, padding)

@@ -12,6 +12,8 @@ import os
 import numba
 import numpy as np
 
+from .. import instrument
+
 if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "workqueue"
 
@@ -20,5 +22,13 @@ def numba_enabled() -> bool:
     return os.environ.get("TINYNET_NUMBA", "1") != "0"
 
 
-def use_numba(array) -> bool:
-    return isinstance(array, np.ndarray) and numba_enabled()
+def kernel_version(array, name, compiled=True, cupy_kernel=False) -> str:
+    """Which version of kernel ``name`` runs on ``array``, reported to an active tinynet.debug.profile:
+    "numba" (CPU default where ``compiled``), "reference" (NumPy; TINYNET_NUMBA=0), "cupy" (a
+    hand-written CuPy kernel, where ``cupy_kernel``) or "reference on CuPy" (the reference's xp code)."""
+    if isinstance(array, np.ndarray):
+        version = "numba" if compiled and numba_enabled() else "reference"
+    else:
+        version = "cupy" if cupy_kernel else "reference on CuPy"
+    instrument.kernel_ran(name, version)
+    return version

@@ -23,7 +23,7 @@ from numba import njit
 
 from ..backend import get_array_module
 from .activations import FASTMATH, fast_sigmoid, fast_tanh, stable_sigmoid
-from .dispatch import use_numba
+from .dispatch import kernel_version
 
 
 def lstm_cell_forward_reference(gates, c_prev, peephole, h, c, tanh_c):
@@ -152,10 +152,10 @@ def _cupy_kernels(cupy):
 
 def lstm_cell_forward(gates, c_prev, peephole, h, c, tanh_c):
     """Fill h, c, tanh_c (N, H) and turn ``gates`` (N, 4H) into activations, in place."""
-    xp = get_array_module(gates)
-    if xp is not np:
-        _cupy_kernels(xp)[0](c_prev, peephole, np.int32(c_prev.shape[1]), gates, h, c, tanh_c)
-    elif use_numba(gates) and gates.dtype == np.float32:
+    version = kernel_version(gates, "lstm cell forward", compiled=gates.dtype == np.float32, cupy_kernel=True)
+    if version == "cupy":
+        _cupy_kernels(get_array_module(gates))[0](c_prev, peephole, np.int32(c_prev.shape[1]), gates, h, c, tanh_c)
+    elif version == "numba":
         lstm_cell_forward_numba(gates, c_prev, peephole, h, c, tanh_c)
     else:
         lstm_cell_forward_reference(gates, c_prev, peephole, h, c, tanh_c)
@@ -163,11 +163,11 @@ def lstm_cell_forward(gates, c_prev, peephole, h, c, tanh_c):
 
 def lstm_cell_backward(dh, dc_next, acts, c_prev, c, tanh_c, peephole, d_gates, dc_prev):
     """Fill d_gates (N, 4H) = dL/d(pre-activations) and dc_prev (N, H) = dL/dc_prev."""
-    xp = get_array_module(dh)
-    if xp is not np:
-        _cupy_kernels(xp)[1](dh, dc_next, acts, c_prev, c, tanh_c, peephole,
-                             np.int32(c_prev.shape[1]), d_gates, dc_prev)
-    elif use_numba(dh):
+    version = kernel_version(dh, "lstm cell backward", cupy_kernel=True)
+    if version == "cupy":
+        _cupy_kernels(get_array_module(dh))[1](dh, dc_next, acts, c_prev, c, tanh_c, peephole,
+                                               np.int32(c_prev.shape[1]), d_gates, dc_prev)
+    elif version == "numba":
         lstm_cell_backward_numba(dh, dc_next, acts, c_prev, c, tanh_c, peephole, d_gates, dc_prev,
                                  dh.dtype.type(1))
     else:

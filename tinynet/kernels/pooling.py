@@ -11,7 +11,7 @@ from numba import njit, prange
 
 from ..backend import get_array_module, scatter_add
 from .convolution import conv_output_size
-from .dispatch import use_numba
+from .dispatch import kernel_version
 
 
 def max_pool_forward_reference(x, k, stride, padding):
@@ -81,13 +81,13 @@ def max_pool_backward_numba(gy, argmax, n, c, h, w):
 
 def max_pool_forward(x, k, stride, padding):
     """Returns (y, argmax); see the module docstring for shapes."""
-    if use_numba(x):
+    if kernel_version(x, "max pool forward") == "numba":
         return max_pool_forward_numba(np.ascontiguousarray(x), k, stride, padding)
     return max_pool_forward_reference(x, k, stride, padding)
 
 
 def max_pool_backward(gy, argmax, x_shape):
-    if use_numba(gy):
+    if kernel_version(gy, "max pool backward") == "numba":
         n, c, h, w = x_shape
         return max_pool_backward_numba(np.ascontiguousarray(gy), argmax, n, c, h, w)
     return max_pool_backward_reference(gy, argmax, x_shape)
