@@ -200,3 +200,21 @@ def test_module_repr_train_eval_zero_grad():
     model(tn.tensor(np.ones((1, 2), dtype=np.float32))).sum().backward()
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())
+
+
+@given(n=st.integers(1, 2), c=st.integers(1, 3), o=st.integers(1, 3), size=st.integers(3, 7),
+       k=st.integers(1, 3), stride=st.integers(1, 2), padding=st.integers(0, 1), seed=st.integers(0, 999))
+def test_conv_composed_of_tensor_ops_equals_the_conv_function(n, c, o, size, k, stride, padding, seed):
+    """nn.Conv2d(fused=False): im2col in Tensor ops, backward derived by autograd; same values and gradients."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c, size, size))
+    fused, composed = nn.Conv2d(c, o, k, stride, padding).double(), nn.Conv2d(c, o, k, stride, padding, fused=False)
+    composed.double().load_state_dict(fused.state_dict())
+    results = []
+    for layer in (fused, composed):
+        inputs = leaf(x)
+        y = layer(inputs)
+        (y * y).sum().backward()
+        results.append((y.numpy(), inputs.grad, layer.weight.grad, layer.bias.grad))
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

@@ -125,7 +125,7 @@ def save_figure(figure: Figure, path) -> str:
 def plot_learning_curves(history: dict, path, title="Learning curves") -> str:
     """Loss and accuracy per epoch, train and validation (history from tinynet.train.fit)."""
     epochs = history.get("epoch", {})
-    figure = Figure(figsize=(10, 4))
+    figure = Figure(figsize=(10, 4.4), layout="constrained")  # keeps the title clear of the top "batch" axis
     for ax, metric in zip(figure.subplots(1, 2), ("loss", "accuracy")):
         for split in ("train", "val"):
             values = epochs.get(f"{split}_{metric}")

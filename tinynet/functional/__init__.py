@@ -4,7 +4,7 @@ Each is a thin wrapper over a ``Function`` subclass whose forward/backward work 
 elementwise.py (arithmetic, math, activations), reductions.py (sum, mean, var, max, softmax),
 shape.py (reshape, indexing, concatenation), linear.py, conv.py, normalization.py, loss.py, lstm.py.
 """
-from .conv import avg_pool2d, conv2d, global_avg_pool2d, max_pool2d
+from .conv import avg_pool2d, conv2d, conv2d_composed, global_avg_pool2d, max_pool2d
 from .elementwise import (
                           abs,
                           add,

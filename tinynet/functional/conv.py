@@ -6,6 +6,7 @@ import os
 from ..backend import get_array_module
 from ..kernels import col2im, conv_output_size, im2col, max_pool_backward, max_pool_forward
 from ..tensor import Function
+from .shape import pad, stack
 
 
 def im2col_batch_chunk(batch: int, bytes_per_image: int) -> int:
@@ -139,6 +140,23 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
                          f"kernel (with padding {padding})")
     function = Conv2d(stride, padding)
     return function(x, weight) if bias is None else function(x, weight, bias)
+
+
+def conv2d_composed(x, weight, bias=None, stride=1, padding=0):
+    """conv2d written with Tensor ops only (pad, strided slices, stack, reshape, matmul), so autograd
+    derives its backward: im2col spelled out for study, much slower than the Conv2d Function.
+
+    patches[n, oy, ox, c, i, j] = x_pad[n, c, oy*s + i, ox*s + j]; y = patches (N*OH*OW, C*k*k) @ W^T.
+    """
+    n, _, h, w = x.shape
+    out_ch, c, k, _ = weight.shape
+    oh, ow = conv_output_size(h, k, stride, padding), conv_output_size(w, k, stride, padding)
+    padded = pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding))) if padding else x
+    shifted = [padded[:, :, i:i + stride * oh:stride, j:j + stride * ow:stride] for i in range(k) for j in range(k)]
+    patches = stack(shifted, axis=-1)                                    # (N, C, OH, OW, k*k)
+    rows = patches.permute(0, 2, 3, 1, 4).reshape(n * oh * ow, c * k * k)
+    y = (rows @ weight.reshape(out_ch, c * k * k).T).reshape(n, oh, ow, out_ch).permute(0, 3, 1, 2)
+    return y if bias is None else y + bias.reshape(1, out_ch, 1, 1)
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):

@@ -74,11 +74,13 @@ class Conv2d(Module):
     """2-D convolution (cross-correlation), NCHW.
 
     x (N, C_in, H, W) -> y (N, C_out, OH, OW), OH = (H + 2 padding - k) // stride + 1;
-    weight (C_out, C_in, k, k), bias (C_out,).
+    weight (C_out, C_in, k, k), bias (C_out,). ``fused=False`` (a tinynet extension) computes it with
+    F.conv2d_composed, im2col in Tensor ops, to study; same results, slower.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True, fused=True):
         super().__init__()
+        self.fused = fused
         self.in_channels = check_size("Conv2d", "in_channels", in_channels)
         self.out_channels = check_size("Conv2d", "out_channels", out_channels)
         self.kernel_size = _pair_int(kernel_size, "Conv2d kernel_size")
@@ -89,11 +91,13 @@ class Conv2d(Module):
 
     def forward(self, x):
         check_input(self, x, (4,), self.in_channels, 1, "(N, C, H, W)")
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+        convolution = F.conv2d if self.fused else F.conv2d_composed
+        return convolution(x, self.weight, self.bias, self.stride, self.padding)
 
     def extra_repr(self):
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}")
+                f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}"
+                + ("" if self.fused else ", fused=False"))
 
 
 class _Pool2d(Module):
