@@ -131,16 +131,54 @@ class Progress:
             self.bar.close()
 
 
+def train_one_epoch(model, loss_fn, optimizer, loader, max_batches=None, after_step=None, progress=None) -> dict:
+    """One pass over ``loader``, the heart of fit. For every batch (x, y):
+
+        output = model(x); loss = loss_fn(output, y)
+        optimizer.zero_grad(); loss.backward(); optimizer.step()
+
+    ``after_step(loss_value, batch_correct, batch_size)`` runs after each step and may return True to
+    end the epoch (fit records history, validates and counts steps there); ``progress`` (a Progress)
+    is updated after each step. A loss that turns NaN or inf ends the epoch before its backward.
+    Returns {"loss", "accuracy" (means over the patterns seen), "seen", "seconds", "non_finite_loss":
+    None or (batch index, value)}.
+    """
+    model.train()
+    started, seen, loss_sum, correct, non_finite = time.perf_counter(), 0, 0.0, 0, None
+    for index, (x, y) in enumerate(loader):
+        if index == max_batches:
+            break
+        output = model(x)
+        loss = loss_fn(output, y)
+        loss_value = float(loss.item())
+        if not math.isfinite(loss_value):
+            non_finite = (index, loss_value)
+            break
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        batch_correct = int((to_numpy(output.data).argmax(axis=1) == to_numpy(y.data)).sum())
+        seen, loss_sum, correct = seen + len(y), loss_sum + loss_value * len(y), correct + batch_correct
+        if progress is not None:
+            progress.update(loss_sum / seen, correct / seen, seen / (time.perf_counter() - started))
+        if after_step is not None and after_step(loss_value, batch_correct, len(y)):
+            break
+    return {"loss": loss_sum / max(seen, 1), "accuracy": correct / max(seen, 1), "seen": seen,
+            "seconds": time.perf_counter() - started, "non_finite_loss": non_finite}
+
+
 def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, callbacks=(),
         eval_every=None, progress=True, history=None, start_epoch=0, scheduler=None,
         max_batches=None, max_steps=None, history_path=None, print_fn=print) -> dict:
-    """Train ``model`` and return the history dict.
+    """Train ``model`` for ``epochs`` (train_one_epoch each), with Keras' conveniences; returns the history.
 
-    start_epoch / history continue a run restored with tinynet.load_checkpoint(path, model,
-    optimizer, scheduler) (the loader's shuffling continues with the same epoch numbers; the
-    scheduler, optimizer moments and random state come back from the checkpoint). max_batches cuts
-    each epoch short (smoke runs); max_steps ends training after that many optimizer steps in all
-    (paper 004 counts steps). A loss that turns NaN or inf stops training with a message naming the epoch and step;
+    Per epoch: validation on ``val_loader``, a printed line, the scheduler's step, the callbacks
+    (EarlyStopping, ModelCheckpoint), history.json. start_epoch / history continue a run restored
+    with tinynet.load_checkpoint(path, model, optimizer, scheduler) (the loader's shuffling continues
+    with the same epoch numbers; the scheduler, optimizer moments and random state come back from the
+    checkpoint). max_batches cuts each epoch short (smoke runs); max_steps ends training after that
+    many optimizer steps in all (paper 004 counts steps); eval_every validates every that many steps.
+    A loss that turns NaN or inf stops training with a message naming the epoch and step;
     ModelCheckpoint files written before it are the last good state. print_fn=None prints nothing.
     """
     history = history or new_history()
@@ -152,45 +190,35 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, call
         callback.on_train_begin(model, optimizer)
     train_loader.epoch = start_epoch
     step = len(history["batch"]["loss"])
+
+    def after_step(loss_value, batch_correct, batch_size):
+        nonlocal step
+        step += 1
+        history["batch"]["loss"].append(loss_value)
+        history["batch"]["accuracy"].append(batch_correct / batch_size)
+        if eval_every and val_loader is not None and step % eval_every == 0:
+            result = evaluate(model, val_loader, loss_fn)
+            model.train()
+            history["steps"]["step"].append(step)
+            history["steps"]["val_loss"].append(result["loss"])
+            history["steps"]["val_accuracy"].append(result["accuracy"])
+        return max_steps is not None and step >= max_steps
+
     for epoch in range(start_epoch, epochs):
-        model.train()
+        if max_steps is not None and step >= max_steps:
+            break
         batches = len(train_loader) if max_batches is None else min(max_batches, len(train_loader))
         bar = Progress(batches, epoch + 1, epochs, progress)
-        started, seen, loss_sum, correct = time.perf_counter(), 0, 0.0, 0
-        for index, (x, y) in enumerate(train_loader):
-            if index >= batches or (max_steps is not None and step >= max_steps):
-                break
-            output = model(x)
-            loss = loss_fn(output, y)
-            loss_value = float(loss.item())
-            if not math.isfinite(loss_value):
-                bar.close()
-                message = (f"training stopped: the loss became {loss_value} at epoch {epoch + 1}, step "
-                           f"{step + 1} (batch {index + 1}); lower the learning rate or check the inputs. "
-                           f"Weights from before this step are in the last ModelCheckpoint file, if any.")
-                print_fn(message)
-                history["stopped"] = message
-                break
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            step += 1
-            batch_correct = int((to_numpy(output.data).argmax(axis=1) == to_numpy(y.data)).sum())
-            seen, loss_sum, correct = seen + len(y), loss_sum + loss_value * len(y), correct + batch_correct
-            history["batch"]["loss"].append(loss_value)
-            history["batch"]["accuracy"].append(batch_correct / len(y))
-            bar.update(loss_sum / seen, correct / seen, seen / (time.perf_counter() - started))
-            if eval_every and val_loader is not None and step % eval_every == 0:
-                result = evaluate(model, val_loader, loss_fn)
-                model.train()
-                history["steps"]["step"].append(step)
-                history["steps"]["val_loss"].append(result["loss"])
-                history["steps"]["val_accuracy"].append(result["accuracy"])
+        done = train_one_epoch(model, loss_fn, optimizer, train_loader, batches, after_step, bar)
         bar.close()
-        if "stopped" in history:
+        if done["non_finite_loss"] is not None:
+            index, value = done["non_finite_loss"]
+            history["stopped"] = (f"training stopped: the loss became {value} at epoch {epoch + 1}, step "
+                                  f"{step + 1} (batch {index + 1}); lower the learning rate or check the inputs. "
+                                  f"Weights from before this step are in the last ModelCheckpoint file, if any.")
+            print_fn(history["stopped"])
             break
-        seconds = time.perf_counter() - started
-        logs = {"train_loss": loss_sum / max(seen, 1), "train_accuracy": correct / max(seen, 1), "seconds": seconds}
+        logs = {"train_loss": done["loss"], "train_accuracy": done["accuracy"], "seconds": done["seconds"]}
         if val_loader is not None:
             result = evaluate(model, val_loader, loss_fn)
             logs.update(val_loss=result["loss"], val_accuracy=result["accuracy"])
@@ -198,7 +226,7 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, call
             history["epoch"][key].append(value)
         line = f"epoch {epoch + 1}/{epochs}: " + ", ".join(
             f"{k} {v:.4f}" if k != "seconds" else f"{v:.1f} s" for k, v in logs.items())
-        print_fn(line + f" ({seen / seconds:.0f} samples/s)")
+        print_fn(line + f" ({done['seen'] / done['seconds']:.0f} samples/s)")
         if scheduler is not None:
             scheduler.step()
         stop = any([callback.on_epoch_end(epoch, logs, model, optimizer) for callback in callbacks])
@@ -206,8 +234,6 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, call
             save_history(history, history_path)
         if stop:
             print_fn(f"early stopping after epoch {epoch + 1}")
-            break
-        if max_steps is not None and step >= max_steps:
             break
     for callback in callbacks:
         callback.on_train_end(model)
