@@ -4,6 +4,7 @@
     python examples/lstm_fmnist.py --device gpu    # on a CUDA GPU (needs CuPy: pip install "tinynet[gpu]")
     python examples/lstm_fmnist.py --quick         # smoke run, a few batches
     python examples/lstm_fmnist.py --cell composed # the cell built from primitive ops (slower, same math)
+    python examples/lstm_fmnist.py --lr 0.002 --epochs 20 --lr-step 8 --lr-gamma 0.2   # a longer recipe
 
 Read it top to bottom: the model comes from tinynet.models, ``train_one_epoch`` is the training loop
 (forward, loss, zero_grad, backward, step), ``evaluate`` measures, ``main`` puts them together. The
@@ -51,7 +52,12 @@ def main(argv=None):
     p.add_argument("--cell", choices=["fused", "composed"], default="fused",
                    help="the fused LSTM Function, or the cell composed of primitive ops (nn.LSTM(fused=False))")
     p.add_argument("--weights", default=None, help="start from this state dict (.npz)")
+    p.add_argument("--lr-step", type=int, default=None, help="multiply the learning rate by --lr-gamma every N epochs")
+    p.add_argument("--lr-gamma", type=float, default=0.1)
     args = p.parse_args(argv)
+    if args.lr_step is not None and (args.lr_step < 1 or not 0 < args.lr_gamma < float("inf")):
+        experiment.fail(f"--lr-step must be >= 1 and --lr-gamma a finite number > 0, got {args.lr_step}, "
+                        f"{args.lr_gamma}")
     experiment.setup(args, "lstm_fmnist")
     train_loader, _, test_loader, test_set = experiment.load_data(args, transform=data.ScaleTo01())
 
@@ -60,6 +66,7 @@ def main(argv=None):
         experiment.load_weights(model, args.weights)
     model.to(args.device)  # before the optimizer is built, so it holds the moved parameters
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
+    scheduler = optim.StepLR(optimizer, args.lr_step, args.lr_gamma) if args.lr_step else None
     loss_fn = nn.NLLLoss()  # the model ends in LogSoftmax
     title = "Paper 000: LSTM(28, 64, 2 layers) on Fashion-MNIST"
     print(f"{title}: {sum(p.size for p in model.parameters()):,} parameters, "
@@ -77,6 +84,8 @@ def main(argv=None):
             history["epoch"][key].append(value)
         print(f"epoch {epoch}/{args.epochs}: train_loss {np.mean(losses):.4f}, train_accuracy {accuracy:.4f}, "
               f"{seconds:.1f} s ({seen / seconds:.0f} samples/s)")
+        if scheduler is not None:
+            scheduler.step()  # lr = lr_0 * gamma ** (epochs done // step)
 
     result = evaluate(model, test_loader, loss_fn)
     experiment.report(args, model, history, result, test_set, time.perf_counter() - started, title)
