@@ -2,9 +2,9 @@
 NumPy references, and gradients check on CuPy arrays."""
 import numpy as np
 import pytest
+from cases import lstm_cell_case
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from strategies import lstm_cell_case
 
 import tinynet as tn
 import tinynet.functional as F

@@ -1,9 +1,9 @@
 """Each Numba kernel equals its NumPy reference on hypothesis-drawn shapes, odd sizes included."""
 import numpy as np
+from cases import lstm_cell_case
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from numba import njit
-from strategies import lstm_cell_case
 
 import tinynet as tn
 import tinynet.functional as F

@@ -9,10 +9,7 @@ from hypothesis import strategies as st
 import tinynet as tn
 import tinynet.functional as F
 from tinynet import nn
-
-
-def leaf(array):
-    return tn.tensor(np.asarray(array, dtype=np.float64), requires_grad=True, dtype=np.float64)
+from tinynet.testing import arrays, check_gradients, check_module_gradients, distinct_arrays, leaf
 
 
 def randn(*shape, seed=0):
@@ -20,29 +17,38 @@ def randn(*shape, seed=0):
 
 
 @given(n=st.integers(1, 2), c=st.integers(1, 3), o=st.integers(1, 3), size=st.integers(3, 7),
-       k=st.integers(1, 3), stride=st.integers(1, 2), padding=st.integers(0, 2), seed=st.integers(0, 99))
-def test_conv2d_gradcheck(n, c, o, size, k, stride, padding, seed):
-    x, w, b = leaf(randn(n, c, size, size, seed=seed)), leaf(randn(o, c, k, k, seed=seed + 1)), leaf(randn(o))
-    tn.gradcheck(lambda *t: F.conv2d(*t, stride=stride, padding=padding), [x, w, b])
+       k=st.integers(1, 3), stride=st.integers(1, 2), padding=st.integers(0, 2), data=st.data())
+def test_conv2d_gradcheck(n, c, o, size, k, stride, padding, data):
+    x, w, b = (data.draw(arrays(shape)) for shape in ((n, c, size, size), (o, c, k, k), (o,)))
+    check_gradients(lambda *t: F.conv2d(*t, stride=stride, padding=padding), x, w, b)
 
 
 @given(n=st.integers(1, 2), c=st.integers(1, 2), size=st.integers(2, 7), k=st.integers(1, 3),
-       stride=st.integers(1, 3), padding=st.integers(0, 1), seed=st.integers(0, 99))
-def test_pooling_gradcheck(n, c, size, k, stride, padding, seed):
+       stride=st.integers(1, 3), padding=st.integers(0, 1), data=st.data())
+def test_pooling_gradcheck(n, c, size, k, stride, padding, data):
     assume(padding <= k // 2 and size + 2 * padding >= k)
-    # distinct values keep max pooling away from ties (a kink)
-    values = np.random.default_rng(seed).permutation(n * c * size * size).reshape(n, c, size, size) * 0.1
-    tn.gradcheck(lambda t: F.max_pool2d(t, k, stride, padding), [leaf(values)])
-    tn.gradcheck(lambda t: F.avg_pool2d(t, k, stride, padding), [leaf(values)])
-    tn.gradcheck(F.global_avg_pool2d, [leaf(values)])
+    values = data.draw(distinct_arrays((n, c, size, size)))  # no ties: max pooling has a kink there
+    check_gradients(lambda t: F.max_pool2d(t, k, stride, padding), values)
+    check_gradients(lambda t: F.avg_pool2d(t, k, stride, padding), values)
+    check_gradients(F.global_avg_pool2d, values)
 
 
-@pytest.mark.parametrize("shape", [(5, 3), (4, 3, 2, 2)])
-@pytest.mark.parametrize("training", [True, False])
-def test_batch_norm_gradcheck(shape, training):
-    x, w, b = leaf(randn(*shape)), leaf(randn(3, seed=1)), leaf(randn(3, seed=2))
+@given(shape=st.sampled_from([(5, 3), (4, 3, 2, 2), (2, 3)]), training=st.booleans(), data=st.data())
+def test_batch_norm_gradcheck(shape, training, data):
+    x = data.draw(arrays(shape))
+    if training:  # batch statistics need some spread in every channel, or 1/sqrt(var + eps) explodes
+        axes = (0,) + tuple(range(2, len(shape)))
+        assume((x.var(axis=axes) > 0.05).all())
+    w, b = data.draw(arrays((3,), low=0.5, high=2.0)), data.draw(arrays((3,)))
     mean, var = np.array([0.1, -0.2, 0.3]), np.array([1.5, 0.5, 2.0])
-    tn.gradcheck(lambda *t: F.batch_norm(t[0], mean.copy(), var.copy(), t[1], t[2], training), [x, w, b])
+    check_gradients(lambda *t: F.batch_norm(t[0], mean.copy(), var.copy(), t[1], t[2], training), x, w, b)
+
+
+@given(x=arrays((4, 3)), keep=st.lists(st.booleans(), min_size=12, max_size=12), p=st.floats(0.1, 0.8))
+def test_dropout_gradcheck_with_a_drawn_mask(x, keep, p):
+    mask = np.array(keep).reshape(4, 3)
+    check_gradients(lambda t: F.dropout(t, p, True, mask=mask), x)
+    np.testing.assert_allclose(F.dropout(leaf(x), p, True, mask=mask).numpy(), x * mask / (1 - p))
 
 
 def test_batch_norm_hand_computed_and_running_statistics():
@@ -72,23 +78,25 @@ def test_dropout_with_fixed_mask_and_modes():
     np.testing.assert_array_equal(layer.eval()(ones).numpy(), ones.numpy())
 
 
-@given(seed=st.integers(0, 99))
-def test_activation_modules_gradcheck(seed):
-    x = np.random.default_rng(seed).uniform(-2, 2, (3, 4))
-    x = np.where(np.abs(x) < 0.1, 0.5, x)
+@given(x=arrays((3, 4), away_from=0.0))
+def test_activation_modules_gradcheck(x):
     for layer in (nn.ReLU(), nn.LeakyReLU(0.1), nn.Tanh(), nn.Sigmoid(), nn.Softmax(1), nn.LogSoftmax(1)):
-        tn.gradcheck(layer, [leaf(x)])
+        check_gradients(layer, x)
 
 
-@given(n=st.integers(1, 5), classes=st.integers(2, 6), seed=st.integers(0, 99))
-def test_losses_gradcheck(n, classes, seed):
-    rng = np.random.default_rng(seed)
-    logits, target = leaf(rng.standard_normal((n, classes)) * 3), rng.integers(0, classes, n)
-    tn.gradcheck(lambda t: F.cross_entropy(t, target), [logits])
-    tn.gradcheck(lambda t: F.nll_loss(F.log_softmax(t, 1), target), [logits])
-    other = rng.standard_normal((n, classes))
-    tn.gradcheck(lambda t: F.mse_loss(t, tn.tensor(other)), [logits])
-    tn.gradcheck(lambda x, w, b: F.linear(x, w, b), [logits, leaf(rng.standard_normal((3, classes))), leaf(np.ones(3))])
+@given(n=st.integers(1, 5), classes=st.integers(2, 6), data=st.data())
+def test_losses_gradcheck(n, classes, data):
+    logits = data.draw(arrays((n, classes), low=-6.0, high=6.0))
+    target = np.array(data.draw(st.lists(st.integers(0, classes - 1), min_size=n, max_size=n)))
+    check_gradients(lambda t: F.cross_entropy(t, target), logits)
+    check_gradients(lambda t: F.nll_loss(F.log_softmax(t, 1), target), logits)
+    other = data.draw(arrays((n, classes)))
+    check_gradients(lambda t: F.mse_loss(t, tn.tensor(other)), logits)
+
+
+@given(n=st.integers(1, 3), features=st.integers(1, 4), out=st.integers(1, 3), data=st.data())
+def test_linear_module_gradcheck_over_inputs_and_parameters(n, features, out, data):
+    check_module_gradients(nn.Linear(features, out), data.draw(arrays((n, features))))
 
 
 def test_cross_entropy_value_and_stability():

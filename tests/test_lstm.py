@@ -1,58 +1,49 @@
 """LSTM: gradient checks of the fused cell and multi-layer LSTM, agreement with primitive ops,
 and agreement with an independent float64 NumPy implementation."""
 import numpy as np
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import tinynet as tn
 import tinynet.functional as F
 from tinynet import nn
+from tinynet.testing import arrays, check_gradients, leaf
 
 
-def leaf(array):
-    return tn.tensor(np.asarray(array, dtype=np.float64), requires_grad=True, dtype=np.float64)
+def cell_values(data, n, inputs, hidden, peephole):
+    """Drawn inputs of one cell step: x, h, c, W_ih, W_hh, b_ih, b_hh (and the peephole weights)."""
+    shapes = [(n, inputs), (n, hidden), (n, hidden), (4 * hidden, inputs), (4 * hidden, hidden),
+              (4 * hidden,), (4 * hidden,)] + [(hidden,)] * (3 if peephole else 0)
+    return [data.draw(arrays(shape)) for shape in shapes]
 
 
-def cell_inputs(n, inputs, hidden, peephole, seed=0):
-    rng = np.random.default_rng(seed)
-    tensors = [leaf(rng.standard_normal((n, inputs))), leaf(rng.standard_normal((n, hidden))),
-               leaf(rng.standard_normal((n, hidden))), leaf(rng.standard_normal((4 * hidden, inputs)) * 0.5),
-               leaf(rng.standard_normal((4 * hidden, hidden)) * 0.5), leaf(rng.standard_normal(4 * hidden) * 0.1),
-               leaf(rng.standard_normal(4 * hidden) * 0.1)]
-    return tensors + ([leaf(rng.standard_normal((hidden,)) * 0.5) for _ in range(3)] if peephole else [])
-
-
-@pytest.mark.parametrize("peephole", [False, True])
-@pytest.mark.parametrize("n", [1, 3])
-def test_lstm_cell_gradcheck(peephole, n):
-    tensors = cell_inputs(n, 3, 4, peephole)
+@given(n=st.integers(1, 3), inputs=st.integers(1, 3), hidden=st.integers(1, 4), peephole=st.booleans(), data=st.data())
+def test_lstm_cell_gradcheck(n, inputs, hidden, peephole, data):
+    values = cell_values(data, n, inputs, hidden, peephole)
     call = lambda *t: F.lstm_cell(*t[:7], peephole_weights=t[7:] if peephole else None)  # noqa: E731
-    tn.gradcheck(call, tensors)
+    check_gradients(call, *values)
 
 
 @given(n=st.integers(1, 4), inputs=st.integers(1, 4), hidden=st.integers(1, 5), peephole=st.booleans(),
-       seed=st.integers(0, 999))
-def test_fused_cell_equals_primitive_composition(n, inputs, hidden, peephole, seed):
-    fused = cell_inputs(n, inputs, hidden, peephole, seed)
-    primitive = [leaf(t.numpy()) for t in fused]
+       data=st.data())
+def test_fused_cell_equals_primitive_composition(n, inputs, hidden, peephole, data):
+    values = cell_values(data, n, inputs, hidden, peephole)
+    fused, primitive = [leaf(v) for v in values], [leaf(v) for v in values]
     h1, c1 = F.lstm_cell(*fused[:7], peephole_weights=fused[7:] if peephole else None)
     h2, c2 = F.lstm_cell_composed(*primitive[:7], peephole_weights=primitive[7:] if peephole else None)
     np.testing.assert_allclose(h1.numpy(), h2.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(c1.numpy(), c2.numpy(), rtol=1e-10, atol=1e-12)
-    weights = np.random.default_rng(seed).standard_normal((2, n, hidden))
+    weights = data.draw(arrays((2, n, hidden)))
     ((h1 * weights[0]).sum() + (c1 * weights[1]).sum()).backward()
     ((h2 * weights[0]).sum() + (c2 * weights[1]).sum()).backward()
     for a, b in zip(fused, primitive):
         np.testing.assert_allclose(a.grad, b.grad, rtol=1e-9, atol=1e-11)
 
 
-@pytest.mark.parametrize("steps,batch,peephole", [(1, 1, False), (3, 2, False), (3, 1, True)])
-def test_two_layer_lstm_gradcheck(steps, batch, peephole):
+@given(steps=st.integers(1, 3), batch=st.integers(1, 2), peephole=st.booleans(), data=st.data())
+def test_two_layer_lstm_gradcheck(steps, batch, peephole, data):
     model = nn.LSTM(3, 4, num_layers=2, peephole=peephole).double()
-    rng = np.random.default_rng(0)
-    x, h0, c0 = leaf(rng.standard_normal((steps, batch, 3))), leaf(rng.standard_normal((2, batch, 4))), \
-        leaf(rng.standard_normal((2, batch, 4)))
+    x, h0, c0 = (leaf(data.draw(arrays(shape))) for shape in ((steps, batch, 3), (2, batch, 4), (2, batch, 4)))
     parameters = model.parameters()
 
     def run(x, h0, c0):

@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import arrays, broadcast_partner, leaf, shapes
 
 import tinynet as tn
 import tinynet.functional as F
+from tinynet.testing import arrays, broadcast_partner, leaf, shapes
 
 
 @st.composite
