@@ -10,7 +10,7 @@ from common import MODELS, batch, machine
 
 import tinynet as tn
 from tinynet import optim, prune
-from tinynet.train import time_training_step
+from tinynet.debug import time_training_step
 
 
 def main():

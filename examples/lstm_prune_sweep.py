@@ -14,9 +14,10 @@ import os
 import numpy as np
 
 from tinynet import data, experiment, nn, optim, prune, viz
+from tinynet.debug import time_training_step
+from tinynet.io import write_json, write_text
 from tinynet.models import LSTMClassifier
-from tinynet.serialization import write_json, write_text
-from tinynet.train import evaluate, fit, time_training_step
+from tinynet.train import evaluate, fit
 
 PAPER_THRESHOLDS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5)
 

@@ -15,8 +15,8 @@ import os
 from matplotlib.figure import Figure
 
 from tinynet import data, experiment, nn, optim, viz
+from tinynet.io import write_json, write_text
 from tinynet.models import single_conv, two_layer
-from tinynet.serialization import write_json, write_text
 
 SWEEPS = {"hidden": [3, 5, 10, 25, 50, 100, 200, 400, 800], "filters": [4, 8, 16, 32, 64], "kernel": [2, 3, 4, 5, 6, 8]}
 

@@ -400,7 +400,7 @@ def test_saves_clean_up_after_a_killed_save_and_respect_the_umask(tmp_path):
 
 
 def test_json_outputs_never_hold_nan(tmp_path):
-    from tinynet.serialization import write_json
+    from tinynet.io import write_json
     with pytest.raises(ValueError):
         write_json({"loss": float("nan")}, tmp_path / "m.json")
     assert not (tmp_path / "m.json").exists()

@@ -8,7 +8,8 @@
         train_step()
     print(p)
 
-Both listen to tinynet.instrument; outside them the engine runs as usual.
+Both listen to tinynet.instrument; outside them the engine runs as usual. time_training_step
+times a whole training step (the pruning study and benchmarks/bench_prune.py use it).
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import contextlib
 import os
 import time
 import traceback
+
+import numpy as np
 
 from . import backend, instrument
 
@@ -129,3 +132,23 @@ class profile(_Monitor):
         return "\n".join(lines)
 
     __str__ = table
+
+
+def time_training_step(model, loss_fn, optimizer, x, y, repeats=30) -> dict:
+    """Median milliseconds of a whole training step and of optimizer.step() alone, on one batch.
+    (It trains the model on that batch: time a copy if the weights matter.)"""
+    step_times, update_times = [], []
+    for _ in range(repeats + 3):
+        backend.synchronize(model.device)
+        started = time.perf_counter()
+        loss = loss_fn(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        backend.synchronize(model.device)
+        before_update = time.perf_counter()
+        optimizer.step()
+        backend.synchronize(model.device)
+        done = time.perf_counter()
+        step_times.append(done - started)
+        update_times.append(done - before_update)
+    return {"step_ms": float(np.median(step_times[3:]) * 1e3), "update_ms": float(np.median(update_times[3:]) * 1e3)}

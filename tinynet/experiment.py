@@ -12,7 +12,8 @@ import time
 import numpy as np
 
 from . import backend, data, metrics, viz
-from .serialization import load, save, write_json
+from .io import write_json
+from .serialization import load, save
 from .train import evaluate, fit, save_history
 
 

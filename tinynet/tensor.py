@@ -248,11 +248,6 @@ class Tensor:
         """Same data, cut from the graph."""
         return Tensor(self.data)
 
-    def astype(self, dtype) -> "Tensor":
-        return F.cast(self, dtype)
-
-    float = lambda self: self.astype(np.float32)  # noqa: E731
-    double = lambda self: self.astype(np.float64)  # noqa: E731
 
     # ----------------------------------------------------------------- autograd
     def zero_grad(self):
@@ -338,19 +333,9 @@ class Tensor:
         self.grad = grad if self.grad is None else self.grad + grad
 
     # ----------------------------------------------------------------- operators
-    def __add__(self, other): return F.add(self, other)
-    def __radd__(self, other): return F.add(other, self)
-    def __sub__(self, other): return F.sub(self, other)
-    def __rsub__(self, other): return F.sub(other, self)
-    def __mul__(self, other): return F.mul(self, other)
-    def __rmul__(self, other): return F.mul(other, self)
-    def __truediv__(self, other): return F.div(self, other)
-    def __rtruediv__(self, other): return F.div(other, self)
-    def __pow__(self, exponent): return F.pow(self, exponent)
-    def __neg__(self): return F.neg(self)
-    def __matmul__(self, other): return F.matmul(self, other)
-    def __rmatmul__(self, other): return F.matmul(other, self)
-    def __getitem__(self, index): return F.getitem(self, index)
+    # + - * / ** @, indexing and the differentiable methods (sum, reshape, exp, ...) are Functions
+    # of tinynet.functional; functional/__init__.py installs them on Tensor (DeZero's habit), so
+    # this module never imports the layer above it.
 
     # Comparisons carry no gradient: they return boolean tensors.
     def _compare(self, other, op):
@@ -366,26 +351,9 @@ class Tensor:
     __hash__ = object.__hash__
 
     # ----------------------------------------------------------------- methods
-    def sum(self, axis=None, keepdims=False): return F.sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return F.mean(self, axis, keepdims)
-    def var(self, axis=None, keepdims=False, correction=1): return F.var(self, axis, keepdims, correction)
-    def max(self, axis=None, keepdims=False): return F.max(self, axis, keepdims)
-    def min(self, axis=None, keepdims=False): return F.min(self, axis, keepdims)
     def argmax(self, axis=None): return Tensor(self.data.argmax(axis=axis))
     def any(self): return Tensor(self.data.any())
     def all(self): return Tensor(self.data.all())
-    def reshape(self, *shape): return F.reshape(self, shape[0] if len(shape) == 1 else shape)
-    def transpose(self, *axes): return F.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
-    def permute(self, *axes): return F.transpose(self, axes[0] if len(axes) == 1 else axes)
-    T = property(lambda self: F.transpose(self))
-    def exp(self): return F.exp(self)
-    def log(self): return F.log(self)
-    def sqrt(self): return F.sqrt(self)
-    def tanh(self): return F.tanh(self)
-    def sigmoid(self): return F.sigmoid(self)
-    def relu(self): return F.relu(self)
-    def abs(self): return F.abs(self)
-    def clip(self, low=None, high=None): return F.clip(self, low, high)
 
 
 def tensor(data, requires_grad: bool = False, device="cpu", dtype=None) -> Tensor:
@@ -405,6 +373,3 @@ def tensor(data, requires_grad: bool = False, device="cpu", dtype=None) -> Tenso
     if requires_grad and array.dtype.kind != "f":
         raise TypeError(f"only floating-point tensors can require grad, got dtype {array.dtype}")
     return Tensor(array, requires_grad=requires_grad)
-
-
-from . import functional as F  # noqa: E402  (functional builds on Tensor and Function above)

@@ -13,8 +13,9 @@ import time
 import numpy as np
 from tqdm.auto import tqdm
 
-from .backend import synchronize, to_numpy
-from .serialization import save_checkpoint, write_json
+from .backend import to_numpy
+from .io import write_json
+from .serialization import save_checkpoint
 from .tensor import no_grad
 
 
@@ -243,23 +244,3 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, call
 def save_history(history: dict, path) -> str:
     """Write the history as JSON, atomically."""
     return write_json(history, path)
-
-
-def time_training_step(model, loss_fn, optimizer, x, y, repeats=30) -> dict:
-    """Median milliseconds of a whole training step and of optimizer.step() alone, on one batch.
-    (It trains the model on that batch: time a copy if the weights matter.)"""
-    step_times, update_times = [], []
-    for _ in range(repeats + 3):
-        synchronize(model.device)
-        started = time.perf_counter()
-        loss = loss_fn(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        synchronize(model.device)
-        before_update = time.perf_counter()
-        optimizer.step()
-        synchronize(model.device)
-        done = time.perf_counter()
-        step_times.append(done - started)
-        update_times.append(done - before_update)
-    return {"step_ms": float(np.median(step_times[3:]) * 1e3), "update_ms": float(np.median(update_times[3:]) * 1e3)}

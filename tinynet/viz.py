@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .backend import to_numpy
-from .serialization import atomic_write
+from .io import atomic_write
 
 
 # ---------------------------------------------------------------------------- the graph

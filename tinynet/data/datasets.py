@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..serialization import atomic_write
+from ..io import atomic_write
 from .idx import IDXError, decompress, parse_idx, read_bytes
 from .loader import ArrayDataset
 
