@@ -49,3 +49,12 @@ def test_profile_counts_calls_and_reports_the_kernel_version(numba, monkeypatch)
     assert conv["forward_s"] > 0 and conv["backward_s"] > 0
     assert profiler.table().splitlines()[0].split()[:2] == ["Function", "calls"]
     assert instrument.monitors == []
+
+
+def test_numba_disable_jit_also_selects_the_references(monkeypatch):
+    import numba
+    monkeypatch.setattr(numba.config, "DISABLE_JIT", True)
+    x = tn.tensor(np.ones((1, 1, 4, 4), np.float32))
+    with tn.profile() as profiler:
+        F.max_pool2d(x, 2)
+    assert profiler.rows["MaxPool2d"]["kernels"] == {"max pool forward: reference"}

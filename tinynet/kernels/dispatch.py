@@ -19,7 +19,9 @@ if "NUMBA_THREADING_LAYER" not in os.environ:
 
 
 def numba_enabled() -> bool:
-    return os.environ.get("TINYNET_NUMBA", "1") != "0"
+    """False with TINYNET_NUMBA=0 or Numba's own NUMBA_DISABLE_JIT=1: then the NumPy references run,
+    which a debugger can step through (the Numba loops would run as slow Python instead)."""
+    return os.environ.get("TINYNET_NUMBA", "1") != "0" and not numba.config.DISABLE_JIT
 
 
 def kernel_version(array, name, compiled=True, cupy_kernel=False) -> str:
