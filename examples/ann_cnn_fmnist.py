@@ -2,6 +2,7 @@
 
     python examples/ann_cnn_fmnist.py --model cnn1                  # Adam, batch 32, 50 epochs, flips
     python examples/ann_cnn_fmnist.py --model ann1 --epochs 1000    # the paper's 1000 epochs (slow)
+    python examples/ann_cnn_fmnist.py --model ann1 --dropout 0.2 --epochs 60   # with dropout (not in the paper)
 
 Settings from the paper (Keras defaults where it names only the optimizer):
   ann1: RMSprop (lr 0.001, rho 0.9, eps 1e-7 inside the root), batch 100, validation split 0.33
@@ -34,15 +35,24 @@ def main(argv=None):
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--model", default="cnn1", choices=sorted(SETTINGS))
     kind, lr, batch, epochs, val = SETTINGS[pre.parse_known_args(argv)[0].model]
-    args = experiment.parser(__doc__.splitlines()[0], epochs=epochs, batch_size=batch, lr=lr,
-                             models=sorted(SETTINGS), default_model="cnn1").parse_args(argv)
+    p = experiment.parser(__doc__.splitlines()[0], epochs=epochs, batch_size=batch, lr=lr,
+                          models=sorted(SETTINGS), default_model="cnn1")
+    p.add_argument("--dropout", type=float, default=None,
+                   help="dropout rate (ANNs: after every hidden layer, not in the paper; CNNs: default 0.2)")
+    args = p.parse_args(argv)
+    if args.dropout is not None and not 0 <= args.dropout < 1:
+        experiment.fail(f"--dropout must be in [0, 1), got {args.dropout}")
     experiment.setup(args, "ann_cnn_fmnist")
     is_cnn = args.model.startswith("cnn")
     augment = [data.RandomHorizontalFlip()] if is_cnn else []
     loaders = experiment.load_data(args, transform=data.Compose(data.ScaleTo01(), data.AddChannel(), *augment),
                                    test_transform=data.Compose(data.ScaleTo01(), data.AddChannel()),
                                    validation_fraction=val)
-    model = (cnn(args.model) if is_cnn else ann(args.model)).to(args.device)
+    if is_cnn:
+        model = cnn(args.model) if args.dropout is None else cnn(args.model, args.dropout)
+    else:
+        model = ann(args.model, args.dropout or 0.0)
+    model.to(args.device)
     experiment.run(args, model, nn.CrossEntropyLoss(), make_optimizer(kind, model.parameters(), args.lr), loaders,
                    title=f"Paper 002: {args.model.upper()}")
 
