@@ -7,10 +7,11 @@ Throughput is the bytes each call must read and write divided by its time (GB/s)
 import sys
 
 import numpy as np
-from common import machine, median_seconds
 
 from tinynet import backend
 from tinynet.kernels import convolution, lstm_cell, pooling
+
+from common import machine, median_seconds
 
 
 def cases(xp):

@@ -6,11 +6,11 @@ dense one (same weights, same batch), alternating rounds in one process.
 import argparse
 import statistics
 
-from common import MODELS, batch, machine
-
 import tinynet as tn
 from tinynet import optim, prune
 from tinynet.debug import time_training_step
+
+from common import MODELS, batch, machine
 
 
 def main():

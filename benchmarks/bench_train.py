@@ -8,10 +8,10 @@ on its own; then ``--warmup`` steps, then the median of ``--rounds`` rounds of `
 import argparse
 import time
 
-from common import MODELS, batch, machine, median_seconds
-
 import tinynet as tn
 from tinynet import optim
+
+from common import MODELS, batch, machine, median_seconds
 
 
 def measure(name, device, rounds=5, steps=10, warmup=3, batch_size=None):

@@ -31,10 +31,11 @@ import tempfile
 import time
 
 import numpy as np
-from common import MODELS, batch, machine
 
 import tinynet as tn
 from tinynet import data, optim
+
+from common import MODELS, batch, machine
 
 try:
     import torch

@@ -14,10 +14,11 @@ import statistics
 import time
 
 import numpy as np
-from common import machine
 from compare_torch import TorchLSTMClassifier, torch
 
 from tinynet import data
+
+from common import machine
 
 
 def as_tensors(dataset):

@@ -13,8 +13,10 @@ ANN 1 and 2 trained 1000 epochs in the paper; the default here is 30 (see the RE
 """
 import argparse
 
-from tinynet import data, experiment, nn, optim
+from tinynet import data, nn, optim
 from tinynet.models import ann, cnn
+
+import example_cli  # examples/example_cli.py: flags, data and report shared by the scripts
 
 SETTINGS = {  # optimizer, lr, batch size, epochs, validation fraction
     "ann1": ("rmsprop", 0.001, 100, 30, 0.33), "ann2": ("sgd", 0.025, 200, 30, 0.33),
@@ -35,26 +37,26 @@ def main(argv=None):
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--model", default="cnn1", choices=sorted(SETTINGS))
     kind, lr, batch, epochs, val = SETTINGS[pre.parse_known_args(argv)[0].model]
-    p = experiment.parser(__doc__.splitlines()[0], epochs=epochs, batch_size=batch, lr=lr,
-                          models=sorted(SETTINGS), default_model="cnn1")
+    p = example_cli.parser(__doc__.splitlines()[0], epochs=epochs, batch_size=batch, lr=lr,
+                           models=sorted(SETTINGS), default_model="cnn1")
     p.add_argument("--dropout", type=float, default=None,
                    help="dropout rate (ANNs: after every hidden layer, not in the paper; CNNs: default 0.2)")
     args = p.parse_args(argv)
     if args.dropout is not None and not 0 <= args.dropout < 1:
-        experiment.fail(f"--dropout must be in [0, 1), got {args.dropout}")
-    experiment.setup(args, "ann_cnn_fmnist")
+        example_cli.fail(f"--dropout must be in [0, 1), got {args.dropout}")
+    example_cli.setup(args, "ann_cnn_fmnist")
     is_cnn = args.model.startswith("cnn")
     augment = [data.RandomHorizontalFlip()] if is_cnn else []
-    loaders = experiment.load_data(args, transform=data.Compose(data.ScaleTo01(), data.AddChannel(), *augment),
-                                   test_transform=data.Compose(data.ScaleTo01(), data.AddChannel()),
-                                   validation_fraction=val)
+    loaders = example_cli.load_data(args, transform=data.Compose(data.ScaleTo01(), data.AddChannel(), *augment),
+                                    test_transform=data.Compose(data.ScaleTo01(), data.AddChannel()),
+                                    validation_fraction=val)
     if is_cnn:
         model = cnn(args.model) if args.dropout is None else cnn(args.model, args.dropout)
     else:
         model = ann(args.model, args.dropout or 0.0)
     model.to(args.device)
-    experiment.run(args, model, nn.CrossEntropyLoss(), make_optimizer(kind, model.parameters(), args.lr), loaders,
-                   title=f"Paper 002: {args.model.upper()}")
+    example_cli.run(args, model, nn.CrossEntropyLoss(), make_optimizer(kind, model.parameters(), args.lr), loaders,
+                    title=f"Paper 002: {args.model.upper()}")
 
 
 if __name__ == "__main__":

@@ -13,35 +13,37 @@ fine-tuning did. --weights loads any compatible state dict (.npz, PyTorch names)
 """
 import time
 
-from tinynet import data, experiment, nn, optim
+from tinynet import data, nn, optim
 from tinynet.boosting import BoostedEnsemble, boost, disagreement_study
 from tinynet.models import ResNet18, conv2_bn, lenet5
 from tinynet.train import EarlyStopping, evaluate, fit, new_history
+
+import example_cli  # examples/example_cli.py: flags, data and report shared by the scripts
 
 MODELS = {"lenet5": lenet5, "conv2bn": conv2_bn, "resnet18": ResNet18}
 
 
 def main(argv=None):
-    p = experiment.parser(__doc__.splitlines()[0], epochs=20, batch_size=64, lr=1e-3, models=sorted(MODELS),
-                          default_model="lenet5")
+    p = example_cli.parser(__doc__.splitlines()[0], epochs=20, batch_size=64, lr=1e-3, models=sorted(MODELS),
+                           default_model="lenet5")
     p.add_argument("--weights", default=None,
                    help="start from this state dict (.npz); with --boost: test this saved ensemble, no training")
     p.add_argument("--patience", type=int, default=5, help="early-stopping patience in epochs")
     p.add_argument("--boost", action="store_true", help="boosting by filtering: three nets (tinynet.boosting)")
     args = p.parse_args(argv)
-    experiment.setup(args, "lenet_resnet_fmnist", run_name=f"boosted_{args.model}" if args.boost else None)
+    example_cli.setup(args, "lenet_resnet_fmnist", run_name=f"boosted_{args.model}" if args.boost else None)
     plain = data.Compose(data.ScaleTo01(), data.AddChannel())
     train_transform = data.Compose(plain, data.RandomCrop(28, 2), data.RandomHorizontalFlip()) \
         if args.model == "resnet18" else plain
-    loaders = experiment.load_data(args, transform=train_transform, test_transform=plain, validation_fraction=0.1)
+    loaders = example_cli.load_data(args, transform=train_transform, test_transform=plain, validation_fraction=0.1)
     if args.boost:
         return run_boosting(args, loaders, plain)
     model = MODELS[args.model]()
     if args.weights:
-        experiment.load_weights(model, args.weights)
+        example_cli.load_weights(model, args.weights)
     model.to(args.device)
-    experiment.run(args, model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=args.lr), loaders,
-                   callbacks=[EarlyStopping("val_loss", patience=args.patience)], title=f"Paper 003: {args.model}")
+    example_cli.run(args, model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=args.lr), loaders,
+                    callbacks=[EarlyStopping("val_loss", patience=args.patience)], title=f"Paper 003: {args.model}")
 
 
 def run_boosting(args, loaders, plain):
@@ -50,19 +52,19 @@ def run_boosting(args, loaders, plain):
     histories = []
 
     def train(model, dataset):
-        loader = experiment.loader(args, dataset, train_loader.transform, shuffle=True, seed_offset=len(histories))
+        loader = example_cli.loader(args, dataset, train_loader.transform, shuffle=True, seed_offset=len(histories))
         histories.append(fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=args.lr), loader,
                              args.epochs, val_loader=val_loader, progress=not args.no_progress,
                              callbacks=[EarlyStopping("val_loss", patience=args.patience)],
                              max_batches=5 if args.quick else None))
 
     def predict(model, dataset):
-        return evaluate(model, experiment.loader(args, dataset, plain, batch_size=1000))["predictions"]
+        return evaluate(model, example_cli.loader(args, dataset, plain, batch_size=1000))["predictions"]
 
     started = time.perf_counter()
     if args.weights:  # a saved ensemble: test it again, no training
         ensemble, info = BoostedEnsemble([MODELS[args.model]() for _ in range(3)]), {}
-        experiment.load_weights(ensemble, args.weights)
+        example_cli.load_weights(ensemble, args.weights)
         ensemble.to(args.device)
     else:
         ensemble, info = boost(lambda: MODELS[args.model]().to(args.device), train, predict, train_loader.dataset,
@@ -78,9 +80,9 @@ def run_boosting(args, loaders, plain):
               "nets 1, 2, 3 are right on "
               + ", ".join(f"{a * 100:.1f}%" for a in study["accuracy_where_nets_1_2_disagree"]))
     history = histories[0] if histories else new_history()  # a reloaded ensemble has no training history
-    experiment.report(args, ensemble, history, evaluate(ensemble, test_loader), test_set,
-                      time.perf_counter() - started, f"Paper 003: boosted {args.model}",
-                      extra_metrics={"member_test_accuracy": [r["accuracy"] for r in results], **info, **study})
+    example_cli.report(args, ensemble, history, evaluate(ensemble, test_loader), test_set,
+                       time.perf_counter() - started, f"Paper 003: boosted {args.model}",
+                       extra_metrics={"member_test_accuracy": [r["accuracy"] for r in results], **info, **study})
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@
 Read it top to bottom: the model comes from tinynet.models, ``train_one_epoch`` is the training loop
 (forward, loss, zero_grad, backward, step), ``evaluate`` measures, ``main`` puts them together. The
 flags, the data preparation and the report (per-class table, history.json, metrics.json, weights,
-figures) come from tinynet.experiment, shared by every paper's script.
+figures) come from examples/example_cli.py, shared by every paper's script.
 
 Paper 000's studies have scripts of their own: lstm_prune_sweep.py (threshold pruning, its Table 3)
 and lstm_pattern_reduction.py (training on fewer patterns).
@@ -19,9 +19,11 @@ import time
 
 import numpy as np
 
-from tinynet import data, experiment, nn, optim
+from tinynet import data, nn, optim
 from tinynet.models import LSTMClassifier
 from tinynet.train import Progress, evaluate, new_history
+
+import example_cli  # examples/example_cli.py: flags, data and report shared by the scripts
 
 
 def train_one_epoch(model, loader, loss_fn, optimizer, bar, max_batches=None):
@@ -38,8 +40,8 @@ def train_one_epoch(model, loader, loss_fn, optimizer, bar, max_batches=None):
         optimizer.step()                   # Adam moves every parameter against its gradient
         losses.append(loss.item())
         if not math.isfinite(losses[-1]):
-            experiment.fail(f"the loss became {losses[-1]} at batch {index + 1}; lower --lr. "
-                            f"Nothing was written over earlier results.")
+            example_cli.fail(f"the loss became {losses[-1]} at batch {index + 1}; lower --lr. "
+                             f"Nothing was written over earlier results.")
         correct += int((log_probs.numpy().argmax(axis=1) == y.numpy()).sum())
         seen += len(y)
         bar.update(float(np.mean(losses)), correct / seen, seen / (time.perf_counter() - started))
@@ -48,7 +50,7 @@ def train_one_epoch(model, loader, loss_fn, optimizer, bar, max_batches=None):
 
 
 def main(argv=None):
-    p = experiment.parser(__doc__.splitlines()[0], epochs=10, batch_size=100, lr=1e-3)
+    p = example_cli.parser(__doc__.splitlines()[0], epochs=10, batch_size=100, lr=1e-3)
     p.add_argument("--cell", choices=["fused", "composed"], default="fused",
                    help="the fused LSTM Function, or the cell composed of primitive ops (nn.LSTM(fused=False))")
     p.add_argument("--weights", default=None, help="start from this state dict (.npz)")
@@ -56,14 +58,14 @@ def main(argv=None):
     p.add_argument("--lr-gamma", type=float, default=0.1)
     args = p.parse_args(argv)
     if args.lr_step is not None and (args.lr_step < 1 or not 0 < args.lr_gamma < float("inf")):
-        experiment.fail(f"--lr-step must be >= 1 and --lr-gamma a finite number > 0, got {args.lr_step}, "
-                        f"{args.lr_gamma}")
-    experiment.setup(args, "lstm_fmnist")
-    train_loader, _, test_loader, test_set = experiment.load_data(args, transform=data.ScaleTo01())
+        example_cli.fail(f"--lr-step must be >= 1 and --lr-gamma a finite number > 0, got {args.lr_step}, "
+                         f"{args.lr_gamma}")
+    example_cli.setup(args, "lstm_fmnist")
+    train_loader, _, test_loader, test_set = example_cli.load_data(args, transform=data.ScaleTo01())
 
     model = LSTMClassifier(fused=args.cell == "fused")
     if args.weights:
-        experiment.load_weights(model, args.weights)
+        example_cli.load_weights(model, args.weights)
     model.to(args.device)  # before the optimizer is built, so it holds the moved parameters
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     scheduler = optim.StepLR(optimizer, args.lr_step, args.lr_gamma) if args.lr_step else None
@@ -88,7 +90,7 @@ def main(argv=None):
             scheduler.step()  # lr = lr_0 * gamma ** (epochs done // step)
 
     result = evaluate(model, test_loader, loss_fn)
-    experiment.report(args, model, history, result, test_set, time.perf_counter() - started, title)
+    example_cli.report(args, model, history, result, test_set, time.perf_counter() - started, title)
 
 
 if __name__ == "__main__":

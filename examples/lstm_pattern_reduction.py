@@ -11,35 +11,37 @@ random) are kept for the remaining epochs. Writes the usual report into --out.
 """
 import numpy as np
 
-from tinynet import data, experiment, nn, optim
+from tinynet import data, nn, optim
 from tinynet.models import LSTMClassifier
 from tinynet.train import evaluate, fit
+
+import example_cli  # examples/example_cli.py: flags, data and report shared by the scripts
 
 
 def hardest_patterns(model, dataset, args, transform):
     """The --patterns patterns of highest loss under ``model`` (a --hard-fraction of them)."""
-    ordered = experiment.loader(args, dataset, transform, batch_size=1000)
+    ordered = example_cli.loader(args, dataset, transform, batch_size=1000)
     log_probs = evaluate(model, ordered)["scores"]  # the model outputs log-probabilities
     losses = -log_probs[np.arange(len(log_probs)), dataset.targets]
     return data.subset_by_loss(dataset, losses, args.patterns, args.hard_fraction, args.seed)
 
 
 def main(argv=None):
-    p = experiment.parser(__doc__.splitlines()[0], epochs=10, batch_size=100, lr=1e-3)
+    p = example_cli.parser(__doc__.splitlines()[0], epochs=10, batch_size=100, lr=1e-3)
     p.add_argument("--patterns", type=int, required=True, help="how many training patterns to keep")
     p.add_argument("--by", choices=["random", "loss"], default="random")
     p.add_argument("--hard-fraction", type=float, default=1.0,
                    help="with --by loss: share of the patterns taken by highest loss (the rest random)")
     args = p.parse_args(argv)
     if not 0 <= args.hard_fraction <= 1:
-        experiment.fail(f"--hard-fraction must be in [0, 1], got {args.hard_fraction}")
+        example_cli.fail(f"--hard-fraction must be in [0, 1], got {args.hard_fraction}")
     if args.patterns < 1:
-        experiment.fail(f"--patterns must be >= 1, got {args.patterns}")
-    experiment.setup(args, "lstm_pattern_reduction", run_name=f"{args.by}_{args.patterns}")
+        example_cli.fail(f"--patterns must be >= 1, got {args.patterns}")
+    example_cli.setup(args, "lstm_pattern_reduction", run_name=f"{args.by}_{args.patterns}")
     transform = data.ScaleTo01()
-    train_loader, _, test_loader, test_set = experiment.load_data(args, transform=transform)
+    train_loader, _, test_loader, test_set = example_cli.load_data(args, transform=transform)
     if args.patterns > len(train_loader.dataset):
-        experiment.fail(f"--patterns {args.patterns} is more than the {len(train_loader.dataset):,} training patterns")
+        example_cli.fail(f"--patterns {args.patterns} is more than the {len(train_loader.dataset):,} training patterns")
     model = LSTMClassifier().to(args.device)
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     if args.by == "loss":
@@ -51,9 +53,9 @@ def main(argv=None):
         print(f"kept the {args.patterns:,} patterns of highest loss (hard fraction {args.hard_fraction})")
     else:
         kept = data.subset(train_loader.dataset, args.patterns, args.seed)
-    loaders = (experiment.loader(args, kept, transform, shuffle=True), None, test_loader, test_set)
-    experiment.run(args, model, nn.NLLLoss(), optimizer, loaders,
-                   title=f"Paper 000: LSTM on {args.patterns:,} patterns chosen by {args.by}")
+    loaders = (example_cli.loader(args, kept, transform, shuffle=True), None, test_loader, test_set)
+    example_cli.run(args, model, nn.NLLLoss(), optimizer, loaders,
+                    title=f"Paper 000: LSTM on {args.patterns:,} patterns chosen by {args.by}")
 
 
 if __name__ == "__main__":

@@ -13,11 +13,13 @@ import os
 
 import numpy as np
 
-from tinynet import data, experiment, nn, optim, prune, viz
+from tinynet import data, nn, optim, prune, viz
 from tinynet.debug import time_training_step
 from tinynet.io import write_json, write_text
 from tinynet.models import LSTMClassifier
 from tinynet.train import evaluate, fit
+
+import example_cli  # examples/example_cli.py: flags, data and report shared by the scripts
 
 PAPER_THRESHOLDS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5)
 
@@ -59,19 +61,19 @@ def write_table(rows, dense_accuracy, out):
 
 
 def main(argv=None):
-    p = experiment.parser(__doc__.splitlines()[0], epochs=2, batch_size=100, lr=1e-3)
+    p = example_cli.parser(__doc__.splitlines()[0], epochs=2, batch_size=100, lr=1e-3)
     p.add_argument("--weights", default=os.path.join("runs", "lstm_fmnist", "default", "weights.npz"),
                    help="the trained dense model (python examples/lstm_fmnist.py writes it)")
     p.add_argument("--thresholds", type=float, nargs="+", default=list(PAPER_THRESHOLDS))
     args = p.parse_args(argv)
     if any(not threshold >= 0 for threshold in args.thresholds):
-        experiment.fail(f"--thresholds must be numbers >= 0, got {args.thresholds}")
+        example_cli.fail(f"--thresholds must be numbers >= 0, got {args.thresholds}")
     epochs = args.epochs
-    experiment.setup(args, "lstm_prune_sweep")
+    example_cli.setup(args, "lstm_prune_sweep")
     args.epochs = epochs  # --quick shortens the retraining through max_batches, not the epochs
-    train_loader, _, test_loader, _ = experiment.load_data(args, transform=data.ScaleTo01())
+    train_loader, _, test_loader, _ = example_cli.load_data(args, transform=data.ScaleTo01())
     model = LSTMClassifier()
-    experiment.load_weights(model, args.weights)
+    example_cli.load_weights(model, args.weights)
     model.to(args.device)
     dense_state, dense_accuracy = model.state_dict(), evaluate(model, test_loader)["accuracy"]
     weights_before = np.concatenate([p.numpy().ravel() for _, p in prune.prunable(model)])

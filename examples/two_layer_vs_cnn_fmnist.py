@@ -14,9 +14,11 @@ import os
 
 from matplotlib.figure import Figure
 
-from tinynet import data, experiment, nn, optim, viz
+from tinynet import data, nn, optim, viz
 from tinynet.io import write_json, write_text
 from tinynet.models import single_conv, two_layer
+
+import example_cli  # examples/example_cli.py: flags, data and report shared by the scripts
 
 SWEEPS = {"hidden": [3, 5, 10, 25, 50, 100, 200, 400, 800], "filters": [4, 8, 16, 32, 64], "kernel": [2, 3, 4, 5, 6, 8]}
 
@@ -24,16 +26,16 @@ SWEEPS = {"hidden": [3, 5, 10, 25, 50, 100, 200, 400, 800], "filters": [4, 8, 16
 def train_one(args, model_name, hidden, filters, kernel_size, out):
     args.out = out
     os.makedirs(out, exist_ok=True)
-    loaders = experiment.load_data(args, transform=data.Compose(data.ScaleTo01(), data.AddChannel()),
-                                   validation_fraction=5000 / 60000)
+    loaders = example_cli.load_data(args, transform=data.Compose(data.ScaleTo01(), data.AddChannel()),
+                                    validation_fraction=5000 / 60000)
     model = (two_layer(hidden) if model_name == "two_layer" else single_conv(filters, kernel_size)).to(args.device)
     lr = args.lr if model_name != "two_layer" or hidden <= 50 else args.lr / 10
     steps = args.steps or (15000 if model_name == "two_layer" else 10000)
     args.epochs = -(-steps // len(loaders[0]))
     size = f"{hidden} hidden" if model_name == "two_layer" else f"{filters}x{kernel_size}"
     title = f"Paper 004: {model_name} {size}"
-    history, result = experiment.run(args, model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=lr),
-                                     loaders, eval_every=50, title=title, max_steps=2 * 5 if args.quick else steps)
+    history, result = example_cli.run(args, model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=lr),
+                                      loaders, eval_every=50, title=title, max_steps=2 * 5 if args.quick else steps)
     return history, result
 
 
@@ -50,15 +52,15 @@ def plot_sweep(runs, path, title):
 
 
 def main(argv=None):
-    p = experiment.parser(__doc__.splitlines()[0], epochs=1, batch_size=32, lr=1e-3,
-                          models=["two_layer", "single_conv"], default_model="single_conv")
+    p = example_cli.parser(__doc__.splitlines()[0], epochs=1, batch_size=32, lr=1e-3,
+                           models=["two_layer", "single_conv"], default_model="single_conv")
     p.add_argument("--hidden", type=int, default=5)
     p.add_argument("--filters", type=int, default=32)
     p.add_argument("--kernel-size", type=int, default=2)
     p.add_argument("--steps", type=int, default=None, help="training steps (default 15000 / 10000)")
     p.add_argument("--sweep", choices=sorted(SWEEPS), default=None)
     args = p.parse_args(argv)
-    experiment.setup(args, "two_layer_vs_cnn_fmnist")
+    example_cli.setup(args, "two_layer_vs_cnn_fmnist")
     if args.sweep is None:
         train_one(args, args.model, args.hidden, args.filters, args.kernel_size, args.out)
         return

@@ -15,6 +15,8 @@ STANDARD_FILES = {"history.json", "metrics.json", "weights.npz", "learning_curve
 
 
 def run_example(script, argv, quick=True):
+    if EXAMPLES not in sys.path:
+        sys.path.insert(0, EXAMPLES)  # as when the script runs: its folder holds example_cli.py
     spec = importlib.util.spec_from_file_location(script, os.path.join(EXAMPLES, script))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

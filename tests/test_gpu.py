@@ -2,7 +2,6 @@
 NumPy references, and gradients check on CuPy arrays."""
 import numpy as np
 import pytest
-from cases import lstm_cell_case
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -10,6 +9,8 @@ import tinynet as tn
 import tinynet.functional as F
 from tinynet import backend, nn
 from tinynet.kernels import convolution, lstm_cell, pooling
+
+from cases import lstm_cell_case
 
 pytestmark = pytest.mark.gpu
 

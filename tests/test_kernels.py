@@ -1,6 +1,5 @@
 """Each Numba kernel equals its NumPy reference on hypothesis-drawn shapes, odd sizes included."""
 import numpy as np
-from cases import lstm_cell_case
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from numba import njit
@@ -11,6 +10,8 @@ from tinynet.kernels import convolution as im2col_module
 from tinynet.kernels import lstm_cell as cell
 from tinynet.kernels import pooling
 from tinynet.kernels.activations import FASTMATH, fast_sigmoid, fast_tanh, stable_sigmoid
+
+from cases import lstm_cell_case
 
 
 @st.composite

@@ -10,6 +10,7 @@ import json
 import os
 
 import pytest
+
 from test_examples import run_example
 
 RUNS = [  # script, flags, measured test accuracy (%)

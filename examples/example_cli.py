@@ -1,5 +1,6 @@
-"""What every example script shares: the command-line flags, data preparation, the training run,
-and the report (accuracy, per-class table, history.json, metrics.json, weights, figures)."""
+"""What the example scripts share, kept out of the library (argparse and exit codes are the
+scripts' business): the command-line flags and their checks, data preparation, the training run
+and the report (tinynet.report writes it). Scripts in this folder import it as ``example_cli``."""
 from __future__ import annotations
 
 import argparse
@@ -9,12 +10,10 @@ import sys
 import tempfile
 import time
 
-import numpy as np
-
-from . import backend, data, metrics, viz
-from .io import write_json
-from .serialization import load, save
-from .train import evaluate, fit, save_history
+from tinynet import backend, data
+from tinynet.report import write_report
+from tinynet.serialization import load
+from tinynet.train import evaluate, fit
 
 
 def parser(description, epochs, batch_size, lr, models=None, default_model=None) -> argparse.ArgumentParser:
@@ -143,28 +142,6 @@ def load_weights(model, path):
 
 
 def report(args, model, history, result, test_set, train_seconds, title, extra_metrics=None):
-    classes = test_set.classes
-    predictions, targets = result["predictions"], result["targets"]
-    matrix = metrics.confusion_matrix(targets, predictions, len(classes))
-    scores = metrics.per_class_scores(matrix)
-    loss_text = f"   test loss: {result['loss']:.4f}" if result["loss"] is not None else ""
-    print(f"\ntest accuracy: {result['accuracy'] * 100:.2f}%{loss_text}")
-    print(metrics.classification_report(targets, predictions, classes))
-    epoch_seconds = history["epoch"]["seconds"]
-    summary = {"title": title, "test_accuracy": result["accuracy"], "test_loss": result["loss"],
-               "epochs": len(epoch_seconds),
-               "seconds_per_epoch": float(np.mean(epoch_seconds)) if epoch_seconds else None,
-               "train_seconds": train_seconds, "device": args.device, "args": vars(args),
-               "confusion_matrix": matrix.tolist(),
-               "per_class": {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in scores.items()}}
-    summary.update(extra_metrics or {})
-    out = args.out
-    write_json(summary, os.path.join(out, "metrics.json"))
-    save_history(history, os.path.join(out, "history.json"))
-    save(model.state_dict(), os.path.join(out, "weights.npz"))
-    viz.plot_learning_curves(history, os.path.join(out, "learning_curves.png"), title)
-    viz.plot_confusion_matrix(matrix, classes, os.path.join(out, "confusion_matrix.png"), title)
-    viz.plot_per_class_scores(scores, classes, os.path.join(out, "per_class_scores.png"), title)
-    viz.plot_samples(test_set.inputs[:32], test_set.targets[:32], classes, os.path.join(out, "samples.png"),
-                     predictions=predictions[:32])
-    print(f"wrote history.json, metrics.json, weights.npz and figures to {out}/")
+    """tinynet.report.write_report into --out, with the run's flags recorded in metrics.json."""
+    write_report(args.out, model, history, result, test_set, train_seconds, title,
+                 settings={"device": args.device, "args": vars(args)}, extra_metrics=extra_metrics)
