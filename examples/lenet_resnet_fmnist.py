@@ -3,86 +3,46 @@
     python examples/lenet_resnet_fmnist.py --model lenet5           # Adam 1e-3, batch 64, 20 epochs
     python examples/lenet_resnet_fmnist.py --model conv2bn --device gpu
     python examples/lenet_resnet_fmnist.py --model resnet18 --device gpu --weights resnet18.npz
-    python examples/lenet_resnet_fmnist.py --model lenet5 --boost   # boosting by filtering, 3 nets,
-                                                    # written to runs/lenet_resnet_fmnist/boosted_lenet5/
-    python examples/lenet_resnet_fmnist.py --model lenet5 --boost --weights FILE.npz   # test a saved ensemble
+
+Paper 003's boosting by filtering (three nets) is examples/lenet_boosting.py.
 
 As in the paper, 10 % of the training set is held out for validation and early stopping keeps the
 best weights. ResNet-18 trains with random crops (padding 2) and horizontal flips, as the paper's
 fine-tuning did. --weights loads any compatible state dict (.npz, PyTorch names).
 """
-import time
-
 from tinynet import data, nn, optim
-from tinynet.boosting import BoostedEnsemble, boost, disagreement_study
 from tinynet.models import ResNet18, conv2_bn, lenet5
-from tinynet.train import EarlyStopping, evaluate, fit, new_history
+from tinynet.train import EarlyStopping
 
 import example_cli  # examples/example_cli.py: flags, data and report shared by the scripts
 
 MODELS = {"lenet5": lenet5, "conv2bn": conv2_bn, "resnet18": ResNet18}
 
 
+def transforms(model_name):
+    """(training transform, test transform): pixels / 255 with a channel axis; ResNet-18 also trains
+    on random crops (padding 2) and horizontal flips."""
+    plain = data.Compose(data.ScaleTo01(), data.AddChannel())
+    if model_name != "resnet18":
+        return plain, plain
+    return data.Compose(plain, data.RandomCrop(28, 2), data.RandomHorizontalFlip()), plain
+
+
 def main(argv=None):
     p = example_cli.parser(__doc__.splitlines()[0], epochs=20, batch_size=64, lr=1e-3, models=sorted(MODELS),
                            default_model="lenet5")
-    p.add_argument("--weights", default=None,
-                   help="start from this state dict (.npz); with --boost: test this saved ensemble, no training")
+    p.add_argument("--weights", default=None, help="start from this state dict (.npz)")
     p.add_argument("--patience", type=int, default=5, help="early-stopping patience in epochs")
-    p.add_argument("--boost", action="store_true", help="boosting by filtering: three nets (tinynet.boosting)")
     args = p.parse_args(argv)
-    example_cli.setup(args, "lenet_resnet_fmnist", run_name=f"boosted_{args.model}" if args.boost else None)
-    plain = data.Compose(data.ScaleTo01(), data.AddChannel())
-    train_transform = data.Compose(plain, data.RandomCrop(28, 2), data.RandomHorizontalFlip()) \
-        if args.model == "resnet18" else plain
+    example_cli.setup(args, "lenet_resnet_fmnist")
+    train_transform, plain = transforms(args.model)
     loaders = example_cli.load_data(args, transform=train_transform, test_transform=plain, validation_fraction=0.1)
-    if args.boost:
-        return run_boosting(args, loaders, plain)
     model = MODELS[args.model]()
     if args.weights:
         example_cli.load_weights(model, args.weights)
     model.to(args.device)
     example_cli.run(args, model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=args.lr), loaders,
                     callbacks=[EarlyStopping("val_loss", patience=args.patience)], title=f"Paper 003: {args.model}")
-
-
-def run_boosting(args, loaders, plain):
-    """Three nets trained by filtering (see tinynet/boosting.py); the ensemble adds their softmax outputs."""
-    train_loader, val_loader, test_loader, test_set = loaders
-    histories = []
-
-    def train(model, dataset):
-        loader = example_cli.loader(args, dataset, train_loader.transform, shuffle=True, seed_offset=len(histories))
-        histories.append(fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=args.lr), loader,
-                             args.epochs, val_loader=val_loader, progress=not args.no_progress,
-                             callbacks=[EarlyStopping("val_loss", patience=args.patience)],
-                             max_batches=5 if args.quick else None))
-
-    def predict(model, dataset):
-        return evaluate(model, example_cli.loader(args, dataset, plain, batch_size=1000))["predictions"]
-
-    started = time.perf_counter()
-    if args.weights:  # a saved ensemble: test it again, no training
-        ensemble, info = BoostedEnsemble([MODELS[args.model]() for _ in range(3)]), {}
-        example_cli.load_weights(ensemble, args.weights)
-        ensemble.to(args.device)
-    else:
-        ensemble, info = boost(lambda: MODELS[args.model]().to(args.device), train, predict, train_loader.dataset,
-                               args.seed)
-    results = [evaluate(member, test_loader) for member in ensemble.members]
-    for k, result in enumerate(results, 1):
-        print(f"net {k}: test accuracy {result['accuracy'] * 100:.2f}%")
-    study = disagreement_study([r["predictions"] for r in results], results[0]["targets"])
-    if study["disagreement_share"] == 0:
-        print("nets 1 and 2 agree on every test image, so net 3 cannot change the ensemble's answer")
-    else:
-        print(f"nets 1 and 2 disagree on {study['disagreement_share'] * 100:.1f}% of the test images; there "
-              "nets 1, 2, 3 are right on "
-              + ", ".join(f"{a * 100:.1f}%" for a in study["accuracy_where_nets_1_2_disagree"]))
-    history = histories[0] if histories else new_history()  # a reloaded ensemble has no training history
-    example_cli.report(args, ensemble, history, evaluate(ensemble, test_loader), test_set,
-                       time.perf_counter() - started, f"Paper 003: boosted {args.model}",
-                       extra_metrics={"member_test_accuracy": [r["accuracy"] for r in results], **info, **study})
 
 
 if __name__ == "__main__":

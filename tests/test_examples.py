@@ -63,10 +63,10 @@ def test_pattern_reduction_refuses_a_bad_hard_fraction(tmp_path):
 
 
 def test_boosting_writes_every_output_and_a_saved_ensemble_tests_the_same(tmp_path):
-    run_example("lenet_resnet_fmnist.py", ["--model", "lenet5", "--boost", "--out", str(tmp_path / "trained")])
+    run_example("lenet_boosting.py", ["--model", "lenet5", "--out", str(tmp_path / "trained")])
     check_outputs(tmp_path / "trained")
-    run_example("lenet_resnet_fmnist.py", ["--model", "lenet5", "--boost", "--out", str(tmp_path / "reloaded"),
-                                           "--weights", str(tmp_path / "trained" / "weights.npz")])
+    run_example("lenet_boosting.py", ["--model", "lenet5", "--out", str(tmp_path / "reloaded"),
+                                      "--weights", str(tmp_path / "trained" / "weights.npz")])
     check_outputs(tmp_path / "reloaded")
     trained, reloaded = (json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("trained", "reloaded"))
     for key in ("test_accuracy", "member_test_accuracy", "disagreement_share", "accuracy_where_nets_1_2_disagree"):
@@ -74,11 +74,13 @@ def test_boosting_writes_every_output_and_a_saved_ensemble_tests_the_same(tmp_pa
 
 
 def test_sweep_writes_table_and_figure(tmp_path, monkeypatch):
-    spec = importlib.util.spec_from_file_location("sweep", os.path.join(EXAMPLES, "two_layer_vs_cnn_fmnist.py"))
+    if EXAMPLES not in sys.path:
+        sys.path.insert(0, EXAMPLES)
+    spec = importlib.util.spec_from_file_location("sweep", os.path.join(EXAMPLES, "two_layer_vs_cnn_sweeps.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     monkeypatch.setitem(module.SWEEPS, "kernel", [2, 3])
-    module.main(["--sweep", "kernel", "--quick", "--no-progress", "--out", str(tmp_path)])
+    module.main(["kernel", "--quick", "--no-progress", "--out", str(tmp_path)])
     assert {"sweep.json", "sweep.md", "accuracy_vs_steps.png", "kernel_2", "kernel_3"} <= set(os.listdir(tmp_path))
     check_outputs(tmp_path / "kernel_3")
 
