@@ -173,7 +173,10 @@ def _graph_order(root: Function) -> list:
 class Tensor:
     """An n-dimensional array on a device, with an optional gradient and the Function that made it.
 
-    data: the backend array (numpy.ndarray or cupy.ndarray)
+    data: the backend array (numpy.ndarray or cupy.ndarray). Writing to it directly is the
+          unchecked escape hatch (as in PyTorch); changes through tinynet's API (optimizer steps,
+          load_state_dict, pruning) call ``mark_changed_in_place``, and a backward through a graph
+          that saved the old values then raises instead of computing a wrong gradient.
     grad: the gradient accumulated by ``backward`` (same shape as data) or None
     """
 
