@@ -96,9 +96,11 @@ class Module:
         return [parameter for _, parameter in self.named_parameters()]
 
     def named_buffers(self):
+        """(dotted name, owning module, attribute name, array) of every buffer that is set (not None)."""
         for prefix, module in self.named_modules():
             for name, array in module._buffers.items():
-                yield (f"{prefix}.{name}" if prefix else name), module, name, array
+                if array is not None:
+                    yield (f"{prefix}.{name}" if prefix else name), module, name, array
 
     # ----------------------------------------------------------------- modes and devices
     def train(self, mode: bool = True):
