@@ -161,6 +161,8 @@ def conv2d_composed(x, weight, bias=None, stride=1, padding=0):
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):
     _check_window("max_pool2d", kernel_size, stride or kernel_size, padding)
+    if padding > kernel_size // 2:
+        raise ValueError(f"max_pool2d: padding {padding} must be at most half the kernel size {kernel_size}")
     return MaxPool2d(kernel_size, stride or kernel_size, padding)(x)
 
 

@@ -44,6 +44,8 @@ def max_pool_backward_reference(gy, argmax, x_shape):
 
 @njit(parallel=True, cache=True)
 def max_pool_forward_numba(x, k, stride, padding):
+    """Each window is clipped to the image first (padding never wins, as -inf would not), so the
+    inner loops need no bounds checks; padding <= k // 2 keeps every window non-empty."""
     n, c, h, w = x.shape
     oh = (h + 2 * padding - k) // stride + 1
     ow = (w + 2 * padding - k) // stride + 1
@@ -51,17 +53,18 @@ def max_pool_forward_numba(x, k, stride, padding):
     argmax = np.empty((n, c, oh, ow), dtype=np.int64)
     for b in prange(n):
         for ch in range(c):
+            image = x[b, ch]
             for oy in range(oh):
+                top = oy * stride - padding
+                first_row, end_row = max(top, 0), min(top + k, h)
                 for ox in range(ow):
-                    best, where = -np.inf, -1
-                    for i in range(k):
-                        row = oy * stride - padding + i
-                        if row < 0 or row >= h:
-                            continue
-                        for j in range(k):
-                            col = ox * stride - padding + j
-                            if 0 <= col < w and x[b, ch, row, col] > best:
-                                best, where = x[b, ch, row, col], row * w + col
+                    left = ox * stride - padding
+                    first_col, end_col = max(left, 0), min(left + k, w)
+                    best, where = image[first_row, first_col], first_row * w + first_col
+                    for row in range(first_row, end_row):
+                        for col in range(first_col, end_col):
+                            if image[row, col] > best:
+                                best, where = image[row, col], row * w + col
                     y[b, ch, oy, ox] = best
                     argmax[b, ch, oy, ox] = where
     return y, argmax
