@@ -8,6 +8,7 @@ outputs (tinynet/boosting.py). Each net trains as examples/lenet_resnet_fmnist.p
                                                                      # test a saved ensemble, no training
     python examples/lenet_boosting.py --model lenet5 --method average   # the baseline any boosting
                                         # claim must beat: three nets trained on all patterns, averaged
+    python examples/lenet_boosting.py --model lenet5 --warm-start       # nets 2 and 3 start from net 1
 Every run also reports where nets 1 and 2 disagree (the only place the ensemble can gain) and how
 often each net is right there.
 """
@@ -29,8 +30,10 @@ def main(argv=None):
     p.add_argument("--patience", type=int, default=5, help="early-stopping patience in epochs, per net")
     p.add_argument("--method", choices=["filter", "average"], default="filter",
                    help="boosting by filtering (the paper's), or three independently trained nets averaged")
+    p.add_argument("--warm-start", action="store_true",
+                   help="with --method filter: nets 2 and 3 start from net 1's trained weights")
     args = p.parse_args(argv)
-    run_name = args.model if args.method == "filter" else f"{args.model}_average"
+    run_name = args.model + ("_average" if args.method == "average" else "_warm" if args.warm_start else "")
     example_cli.setup(args, "lenet_boosting", run_name=run_name)
     train_transform, plain = transforms(args.model)
     loaders = example_cli.load_data(args, transform=train_transform, test_transform=plain, validation_fraction=0.1)
@@ -63,8 +66,15 @@ def run_boosting(args, loaders, plain):
             train(member, train_loader.dataset)
         ensemble, info = BoostedEnsemble(members), {}
     else:
-        ensemble, info = boost(lambda: MODELS[args.model]().to(args.device), train, predict, train_loader.dataset,
-                               args.seed)
+        made = []
+
+        def new_net():  # boost() asks for net 2 only after net 1 is trained
+            net = MODELS[args.model]().to(args.device)
+            if args.warm_start and made:
+                net.load_state_dict(made[0].state_dict())
+            made.append(net)
+            return net
+        ensemble, info = boost(new_net, train, predict, train_loader.dataset, args.seed)
     results = [evaluate(member, test_loader) for member in ensemble.members]
     for k, result in enumerate(results, 1):
         print(f"net {k}: test accuracy {result['accuracy'] * 100:.2f}%")

@@ -35,6 +35,7 @@ def check_outputs(folder, extra=()):
     ("lstm_pattern_reduction.py", ["--patterns", "1000", "--by", "loss"], ()),
     ("lstm_pattern_reduction.py", ["--patterns", "1000", "--by", "random"], ()),
     ("lenet_boosting.py", ["--model", "lenet5", "--method", "average"], ()),
+    ("lenet_boosting.py", ["--model", "lenet5", "--warm-start"], ()),
     ("lstm_fmnist.py", ["--cell", "composed"], ()),
     ("cnn_lstm_fmnist.py", ["--model", "model3"], ()),
     ("ann_cnn_fmnist.py", ["--model", "ann1"], ()),
