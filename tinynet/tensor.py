@@ -251,7 +251,6 @@ class Tensor:
         """Same data, cut from the graph."""
         return Tensor(self.data)
 
-
     # ----------------------------------------------------------------- autograd
     def zero_grad(self):
         self.grad = None
@@ -271,12 +270,17 @@ class Tensor:
         self._hooks = self._hooks + (hook,)
         return _HookHandle(self, hook)
 
-    def _gradient_arrived(self, grad):
-        """Run the hooks on the complete gradient; keep it in .grad if asked to. Returns it."""
+    def _run_hooks(self, grad):
+        """This tensor's complete gradient after its hooks (each may return a replacement)."""
         for hook in self._hooks:
             replaced = hook(Tensor(grad))
             if replaced is not None:
                 grad = replaced.data if isinstance(replaced, Tensor) else replaced
+        return grad
+
+    def _gradient_arrived(self, grad):
+        """Run the hooks on the complete gradient; keep it in .grad if asked to. Returns it."""
+        grad = self._run_hooks(grad)
         if self._retains_grad:
             self.grad = grad if self.grad is None else self.grad + grad
         return grad
@@ -329,10 +333,7 @@ class Tensor:
     def _accumulate(self, grad):
         if grad.dtype != self.dtype:
             grad = grad.astype(self.dtype)
-        for hook in self._hooks:
-            replaced = hook(Tensor(grad))
-            if replaced is not None:
-                grad = replaced.data if isinstance(replaced, Tensor) else replaced
+        grad = self._run_hooks(grad)
         self.grad = grad if self.grad is None else self.grad + grad
 
     # ----------------------------------------------------------------- operators
