@@ -155,8 +155,8 @@ class Module:
         (with strict=False, missing and unexpected names are allowed; shapes must still match).
         Changes nothing. Returns (missing, unexpected)."""
         targets = self._state_targets()
-        masks = {name + MASK_SUFFIX: (dtype, shape) for name, (dtype, shape) in targets.items()
-                 if name in dict(self.named_parameters())}
+        parameter_names = {name for name, _ in self.named_parameters()}
+        masks = {name + MASK_SUFFIX: target for name, target in targets.items() if name in parameter_names}
         missing = [name for name in targets if name not in state]
         unexpected = [name for name in state if name not in targets and name not in masks]
         targets.update({name: target for name, target in masks.items() if name in state})
