@@ -18,6 +18,9 @@ class StepLR:
 
     def step(self):
         self.epoch += 1
+        self._set_lr()
+
+    def _set_lr(self):
         self.optimizer.lr = self.base_lr * self.gamma ** (self.epoch // self.step_size)
 
     def state_dict(self):
@@ -27,7 +30,7 @@ class StepLR:
         """Restore a saved schedule (and the learning rate it had set)."""
         self.epoch, self.base_lr = int(state["epoch"]), float(state["base_lr"])
         self.step_size, self.gamma = int(state.get("step_size", self.step_size)), state.get("gamma", self.gamma)
-        self.optimizer.lr = self.base_lr * self.gamma ** (self.epoch // self.step_size)
+        self._set_lr()
 
 
 class UnitNorm:
