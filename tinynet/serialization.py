@@ -29,6 +29,10 @@ def save(state: dict, path) -> str:
 _DEFLATE_MAX_RATIO = 1032  # the most that deflate can expand: a larger claim is a lie
 
 
+class _ClaimTooLarge(ValueError):
+    """A member of an .npz claims more data than the file holds (its message is complete as is)."""
+
+
 def _check_claimed_sizes(path, archive: zipfile.ZipFile):
     """Refuse members whose .npy header claims more bytes than the member can hold, before NumPy
     allocates them (a tiny crafted file could otherwise ask for gigabytes)."""
@@ -37,7 +41,7 @@ def _check_claimed_sizes(path, archive: zipfile.ZipFile):
             continue
         compressed = info.compress_type != zipfile.ZIP_STORED
         if compressed and info.file_size > _DEFLATE_MAX_RATIO * max(info.compress_size, 1):
-            raise ValueError(f"{path}: member {info.filename} claims {info.file_size:,} bytes from "
+            raise _ClaimTooLarge(f"{path}: member {info.filename} claims {info.file_size:,} bytes from "
                              f"{info.compress_size:,} compressed; the file is corrupt or crafted")
         with archive.open(info) as member:
             version = np.lib.format.read_magic(member)
@@ -47,7 +51,7 @@ def _check_claimed_sizes(path, archive: zipfile.ZipFile):
             header_bytes = member.tell()
         claimed = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
         if claimed > info.file_size - header_bytes:
-            raise ValueError(f"{path}: array {info.filename[:-4]!r} claims shape {shape} of {dtype} "
+            raise _ClaimTooLarge(f"{path}: array {info.filename[:-4]!r} claims shape {shape} of {dtype} "
                              f"({claimed:,} bytes) but the file holds {info.file_size - header_bytes:,}; "
                              f"the file is truncated, corrupt or crafted")
 
@@ -62,9 +66,9 @@ def load(path) -> dict:
             _check_claimed_sizes(path, archive)
         with np.load(path, allow_pickle=False) as archive:
             return {name: archive[name] for name in archive.files}
+    except _ClaimTooLarge:
+        raise
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as error:
-        if str(error).startswith(path):
-            raise
         raise ValueError(f"{path}: not a readable tinynet .npz file ({error}); it may be truncated "
                          f"or corrupt") from None
 
