@@ -159,10 +159,15 @@ def conv2d_composed(x, weight, bias=None, stride=1, padding=0):
     return y if bias is None else y + bias.reshape(1, out_ch, 1, 1)
 
 
+def check_pool_padding(op, kernel_size, padding):
+    """Padding may be at most half the window (PyTorch's rule): more would leave windows of padding only."""
+    if padding > kernel_size // 2:
+        raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel_size}")
+
+
 def max_pool2d(x, kernel_size, stride=None, padding=0):
     _check_window("max_pool2d", kernel_size, stride or kernel_size, padding)
-    if padding > kernel_size // 2:
-        raise ValueError(f"max_pool2d: padding {padding} must be at most half the kernel size {kernel_size}")
+    check_pool_padding("max_pool2d", kernel_size, padding)
     return MaxPool2d(kernel_size, stride or kernel_size, padding)(x)
 
 

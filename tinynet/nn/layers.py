@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import functional as F
+from ..functional.conv import check_pool_padding
 from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
@@ -109,9 +110,7 @@ class _Pool2d(Module):
         self.kernel_size = _pair_int(kernel_size, f"{name} kernel_size")
         self.stride = _pair_int(stride, f"{name} stride") if stride is not None else self.kernel_size
         self.padding = _pair_int(padding, f"{name} padding", 0)
-        if self.padding > self.kernel_size // 2:
-            raise ValueError(f"{type(self).__name__}: padding {self.padding} must be at most half "
-                             f"the kernel size {self.kernel_size}")
+        check_pool_padding(name, self.kernel_size, self.padding)
 
     def forward(self, x):
         check_input(self, x, (4,), layout="(N, C, H, W)")
