@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from .backend import to_numpy
 from .io import atomic_write
+from .tensor import _graph_order
 
 
 # ---------------------------------------------------------------------------- the graph
@@ -71,8 +72,11 @@ def plot_graph(output, path, title="Autograd graph", statistics=True) -> str:
     for a, b in edges:
         consumers.setdefault(a, []).append(b)
     column = {("t", id(output)): 0}  # distance from the output, longest path
-    for node in _reverse_topological(("t", id(output)), edges):
-        column[node] = max([column[c] + 1 for c in consumers.get(node, [])] or [0])
+    # the engine's own order: each Function after every Function that consumes its outputs
+    for fn in _graph_order(output.creator) if output.creator is not None and functions else ():
+        column[("f", id(fn))] = 1 + max(column[t] for t in consumers[("f", id(fn))])
+        for x in fn.inputs:
+            column[("t", id(x))] = max(column.get(("t", id(x)), 0), column[("f", id(fn))] + 1)
     width = max(column.values()) + 1
     rows = {}
     for node in sorted(column, key=lambda n: (column[n], n)):
@@ -95,25 +99,6 @@ def plot_graph(output, path, title="Autograd graph", statistics=True) -> str:
     ax.set_axis_off()
     ax.set_title(title)
     return save_figure(figure, path)
-
-
-def _reverse_topological(root, edges):
-    """Nodes reachable backwards from ``root``, each after all of its consumers."""
-    producers = {}
-    for a, b in edges:
-        producers.setdefault(b, []).append(a)
-    order, visited, stack = [], set(), [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append((node, True))
-        stack.extend((p, False) for p in producers.get(node, []) if p not in visited)
-    return order[::-1]  # post-order lists producers first
 
 
 # ---------------------------------------------------------------------------- figures
