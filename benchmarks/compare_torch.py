@@ -98,6 +98,15 @@ def torch_twin(name):
     return tnn.Sequential(*layers)
 
 
+def training_step(model, loss_fn, optimizer, x, y):
+    """forward, loss, zero_grad, backward, step: the same code for both engines (the same API)."""
+    loss = loss_fn(model(x), y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    loss.item()
+
+
 def step_function(name, engine, device="cpu"):
     """One training step of ``engine`` ("tinynet" or "torch") on model ``name``, from tinynet's seed-0 weights."""
     factory, shape, size, loss_class = MODELS[name]
@@ -106,28 +115,14 @@ def step_function(name, engine, device="cpu"):
     x, y = batch(shape, size, device)
     if engine == "tinynet":
         loss_fn, optimizer = loss_class(), optim.Adam(model.parameters(), 1e-3)
-
-        def tinynet_step():
-            loss = loss_fn(model(x), y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            loss.item()
-        return tinynet_step
+        return lambda: training_step(model, loss_fn, optimizer, x, y)
     torch_device = "cuda" if device == "gpu" else "cpu"
     twin = torch_twin(name)
     twin.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
     twin.to(torch_device)
     tx, ty = torch.from_numpy(x.numpy()).to(torch_device), torch.from_numpy(y.numpy()).to(torch_device)
     t_loss, t_optimizer = getattr(tnn, loss_class.__name__)(), torch.optim.Adam(twin.parameters(), 1e-3)
-
-    def torch_step():
-        loss = t_loss(twin(tx), ty)
-        t_optimizer.zero_grad()
-        loss.backward()
-        t_optimizer.step()
-        loss.item()
-    return torch_step
+    return lambda: training_step(twin, t_loss, t_optimizer, tx, ty)
 
 
 def median_step_ms(step, rounds, steps, warmup=3):
