@@ -66,7 +66,7 @@ def test_output_shape_and_parameter_count(name):
 
 def test_cnn2_has_unit_norm_kernels_and_two_layer_truncated_normal():
     model = models.cnn("cnn2")
-    assert all(getattr(layer.weight, "constraint", None) is not None for layer in model
+    assert all(layer.weight.constraint is not None for layer in model
                if type(layer).__name__ == "Conv2d")
     weights = models.two_layer(400)[1].weight.numpy()
     assert np.abs(weights).max() <= 1.0 and 0.4 < weights.std() < 0.5

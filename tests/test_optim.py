@@ -144,3 +144,57 @@ def test_pruning_mask_keeps_weights_at_zero_through_every_optimizer():
             optimizer.step()
         assert w.data[0] == 0.0 and w.data[2] == 0.0
         assert w.data[1] != 2.0 and w.data[3] != -1.0
+
+
+class ScaleGradient(optim.OptimizerHook):
+    """A user hook: multiplies the gradient by a factor and counts the updates it saw."""
+
+    def __init__(self, factor):
+        self.factor, self.updates = factor, 0
+
+    def before_update(self, optimizer, parameter, gradient):
+        return gradient * self.factor
+
+    def after_update(self, optimizer, parameter):
+        self.updates += 1
+
+
+def test_hooks_run_in_order_weight_decay_then_mask_then_user_hook():
+    # g = (w + 0.5 w) * mask * 2 = 3 w on the kept weight, 0 on the pruned one; SGD lr 0.1: w <- 0.7 w
+    w = nn.Parameter(np.array([1.0, 2.0]))
+    w.mask = np.array([1.0, 0.0])
+    optimizer = optim.SGD([w], lr=0.1, weight_decay=0.5)
+    hook = ScaleGradient(2.0)
+    optimizer.add_hook(hook)
+    assert [type(h).__name__ for h in optimizer.hooks] == ["WeightDecay", "PruningMask", "Constraint",
+                                                          "ScaleGradient"]
+    (w * w * 0.5).sum().backward()
+    np.testing.assert_allclose(optimizer.gradient(w), [3.0, 0.0])
+    optimizer.step()
+    np.testing.assert_allclose(w.data, [0.7, 2.0])
+    assert hook.updates == 1
+
+
+def test_weight_decay_hook_reads_the_optimizers_current_rate():
+    w = nn.Parameter(np.array([1.0]))
+    optimizer = optim.SGD([w], lr=0.1, weight_decay=0.0)
+    optimizer.weight_decay = 1.0  # changed after construction, as a schedule or load_state_dict would
+    (w * 0.0).sum().backward()
+    optimizer.step()
+    assert float(w.data[0]) == pytest.approx(0.9)  # g = 0 + 1.0 * w
+
+
+def test_constraint_hook_runs_after_the_update_rule():
+    # SGD lr 1 on L = -(3 w0 + 4 w1): w = (0, 0) -> (3, 4), then the unit norm -> (0.6, 0.8)
+    w = nn.Parameter(np.array([[0.0, 0.0]]))
+    w.constraint = optim.UnitNorm(eps=0.0)
+    optimizer = optim.SGD([w], lr=1.0)
+    (-(w * tn.tensor(np.array([[3.0, 4.0]])))).sum().backward()
+    optimizer.step()
+    np.testing.assert_allclose(w.data, [[0.6, 0.8]])
+
+
+def test_add_hook_refuses_what_is_not_a_hook():
+    optimizer = optim.SGD([nn.Parameter(np.array([1.0]))], lr=0.1)
+    with pytest.raises(TypeError, match="OptimizerHook"):
+        optimizer.add_hook(lambda optimizer, parameter, gradient: gradient)

@@ -1,7 +1,7 @@
 """Pruning: set small weights to zero and keep them there while retraining (paper 000).
 
 A pruned Parameter carries a 0/1 ``mask``; every optimizer multiplies the gradient by it, so a
-pruned weight gets no update and its moment buffers stay zero (tinynet.optim.Optimizer.gradient).
+pruned weight gets no update and its moment buffers stay zero (the PruningMask hook, tinynet/optim/hooks.py).
 The extra cost of an update is one elementwise multiply per pruned tensor.
 
 Default selection: the weights (not biases, not batch norm) of Linear, Conv2d, LSTM and LSTMCell.

@@ -22,12 +22,15 @@ class Parameter(Tensor):
     ``mask`` (None or a 0/1 array of the same shape) marks pruned weights: optimizers keep masked
     weights exactly at zero (see tinynet.prune). A module's state_dict() holds it as "<name>_mask"
     (the name torch.nn.utils.prune gives it), so a pruned model stays pruned after save and load.
+    ``constraint`` (None or a callable such as optim.UnitNorm) is applied to it after every optimizer
+    step. Both act through the optimizer's hooks (tinynet/optim/hooks.py).
     """
 
     def __init__(self, data, requires_grad: bool = True):
         data = data.data if isinstance(data, Tensor) else data
         super().__init__(data, requires_grad=requires_grad)
         self.mask = None
+        self.constraint = None
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()

@@ -1,4 +1,4 @@
-"""The Optimizer base class: gradient fetching (weight decay, pruning masks), constraints, state."""
+"""The Optimizer base class: the parameters, the step (update rule between hooks), saved state."""
 from __future__ import annotations
 
 import math
@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import backend
 from ..tensor import Tensor
+from .hooks import Constraint, OptimizerHook, PruningMask, WeightDecay
 
 
 def check_hyperparameter(owner, name, value, low=0.0, high=math.inf, high_inclusive=True):
@@ -26,9 +27,8 @@ class Optimizer:
     """Holds the parameters and their per-parameter state (momentum buffers, moment estimates).
 
     Subclasses implement ``update(parameter, gradient, state)``, changing ``parameter.data`` in place.
-    Before the update the gradient gets weight decay (g + wd * w, PyTorch's L2 form) and the
-    parameter's pruning mask (masked weights get a zero gradient, so their moment buffers stay zero
-    and the weights stay exactly zero). After it, a parameter's ``constraint`` (e.g. UnitNorm) applies.
+    Everything else a step does to a gradient or a weight is a hook in ``self.hooks``
+    (tinynet/optim/hooks.py): weight decay and pruning masks before the update, constraints after it.
     """
 
     def __init__(self, params, lr, weight_decay=0.0):
@@ -47,29 +47,33 @@ class Optimizer:
         self.lr = check_hyperparameter(name, "lr", lr)
         self.weight_decay = check_hyperparameter(name, "weight_decay", weight_decay)
         self.state = [dict() for _ in self.params]
+        self.hooks = [WeightDecay(), PruningMask(), Constraint()]
+
+    def add_hook(self, hook: OptimizerHook):
+        """Run ``hook`` at every step, after the hooks already there (see tinynet/optim/hooks.py)."""
+        if not isinstance(hook, OptimizerHook):
+            raise TypeError(f"{type(self).__name__}.add_hook: expected an OptimizerHook (with before_update "
+                            f"and/or after_update), got {type(hook).__name__}")
+        self.hooks.append(hook)
 
     def zero_grad(self):
         for parameter in self.params:
             parameter.grad = None
 
     def gradient(self, parameter):
-        """The gradient the update uses: g + weight_decay * w, zero where the parameter is pruned.
-        Never modified in place: one gradient array may be shared by several parameters."""
-        g = parameter.grad
-        if self.weight_decay:
-            g = g + self.weight_decay * parameter.data
-        if parameter.mask is not None:
-            g = g * parameter.mask
-        return g
+        """The gradient the update rule uses: parameter.grad passed through every hook's before_update."""
+        gradient = parameter.grad
+        for hook in self.hooks:
+            gradient = hook.before_update(self, parameter, gradient)
+        return gradient
 
     def step(self):
         for parameter, state in zip(self.params, self.state):
             if parameter.grad is None:
                 continue
             self.update(parameter, self.gradient(parameter), state)
-            constraint = getattr(parameter, "constraint", None)
-            if constraint is not None:
-                constraint(parameter)
+            for hook in self.hooks:
+                hook.after_update(self, parameter)
             parameter.mark_changed_in_place()
 
     def update(self, parameter, gradient, state):

@@ -1,7 +1,5 @@
-"""Learning-rate schedules and weight constraints applied after each optimizer step."""
+"""Learning-rate schedules: how the optimizer's lr changes from epoch to epoch."""
 from __future__ import annotations
-
-from ..backend import get_array_module
 
 
 class StepLR:
@@ -31,21 +29,3 @@ class StepLR:
         self.epoch, self.base_lr = int(state["epoch"]), float(state["base_lr"])
         self.step_size, self.gamma = int(state.get("step_size", self.step_size)), state.get("gamma", self.gamma)
         self._set_lr()
-
-
-class UnitNorm:
-    """Keras' unit_norm kernel constraint: w = w / (eps + ||w||), the norm taken per output unit.
-
-    In PyTorch's layouts, Linear (out, in) and Conv2d (out, in, k, k), a unit's incoming weights
-    are all axes but the first, so every row (filter) is scaled to length one. Attach it with
-    ``layer.weight.constraint = UnitNorm()``; optimizers apply it after every step.
-    """
-
-    def __init__(self, eps=1e-7):
-        self.eps = eps
-
-    def __call__(self, parameter):
-        xp = get_array_module(parameter.data)
-        axes = tuple(range(1, parameter.ndim))
-        norm = xp.sqrt((parameter.data ** 2).sum(axis=axes, keepdims=True))
-        parameter.data /= self.eps + norm  # the optimizer step calling it bumps the version
