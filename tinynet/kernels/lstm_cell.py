@@ -26,39 +26,67 @@ from .activations import FASTMATH, fast_sigmoid, fast_tanh, stable_sigmoid
 from .dispatch import kernel_version
 
 
+# ----------------------------------------------------------------------------- the math, once
+# Plain Python over "numbers": applied to whole NumPy/CuPy arrays by the reference and, compiled with
+# Numba, to one float32 element at a time by the fast loops. Only sigmoid and tanh differ between the
+# two: exact (stable_sigmoid, xp.tanh) in the reference, fast_sigmoid / fast_tanh (error <= 3e-7,
+# tinynet/kernels/activations.py) in the compiled loops.
+def cell_state(a_i, a_f, a_g, c_prev, w_ci, w_cf, sigmoid, tanh):
+    """Input gate i, forget gate f, candidate g and the new cell state c = f * c_prev + i * g."""
+    i = sigmoid(a_i + w_ci * c_prev)
+    f = sigmoid(a_f + w_cf * c_prev)
+    g = tanh(a_g)
+    return i, f, g, f * c_prev + i * g
+
+
+def cell_output(a_o, c, w_co, sigmoid, tanh):
+    """Output gate o (its peephole looks at the new c), tanh(c) and the output h = o * tanh(c)."""
+    o = sigmoid(a_o + w_co * c)
+    tanh_c = tanh(c)
+    return o, tanh_c, o * tanh_c
+
+
+def gate_gradients(dh, dc_next, i, f, g, o, c_prev, tanh_c, w_ci, w_cf, w_co, one):
+    """(d_i, d_f, d_g, d_o) = dL/d(pre-activations) and dL/dc_prev, by the chain rule through the cell.
+    ``one`` is 1 in the arrays' dtype (so float32 stays float32 in compiled code)."""
+    d_o = dh * tanh_c * o * (one - o)
+    dc = dc_next + dh * o * (one - tanh_c * tanh_c) + d_o * w_co
+    d_i = dc * g * i * (one - i)
+    d_f = dc * c_prev * f * (one - f)
+    d_g = dc * i * (one - g * g)
+    return d_i, d_f, d_g, d_o, dc * f + d_i * w_ci + d_f * w_cf
+
+
+def _split_gates(gates, hidden):
+    return tuple(gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
+
+
+# ----------------------------------------------------------------------------- NumPy reference
 def lstm_cell_forward_reference(gates, c_prev, peephole, h, c, tanh_c):
     xp = get_array_module(gates)
-    hidden = c_prev.shape[1]
-    a_i, a_f, a_g, a_o = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
-    i = stable_sigmoid(a_i + peephole[0] * c_prev)
-    f = stable_sigmoid(a_f + peephole[1] * c_prev)
-    g = xp.tanh(a_g)
-    c[...] = f * c_prev + i * g
-    o = stable_sigmoid(a_o + peephole[2] * c)
-    tanh_c[...] = xp.tanh(c)
-    h[...] = o * tanh_c
+    a_i, a_f, a_g, a_o = _split_gates(gates, c_prev.shape[1])
+    i, f, g, c[...] = cell_state(a_i, a_f, a_g, c_prev, peephole[0], peephole[1], stable_sigmoid, xp.tanh)
+    o, tanh_c[...], h[...] = cell_output(a_o, c, peephole[2], stable_sigmoid, xp.tanh)
     a_i[...], a_f[...], a_g[...], a_o[...] = i, f, g, o
 
 
 def lstm_cell_backward_reference(dh, dc_next, acts, c_prev, c, tanh_c, peephole, d_gates, dc_prev):
-    hidden = c_prev.shape[1]
-    i, f, g, o = (acts[:, k * hidden:(k + 1) * hidden] for k in range(4))
-    d_o = dh * tanh_c * o * (1 - o)
-    dc = dc_next + dh * o * (1 - tanh_c * tanh_c) + d_o * peephole[2]
-    d_i = dc * g * i * (1 - i)
-    d_f = dc * c_prev * f * (1 - f)
-    d_g = dc * i * (1 - g * g)
-    dc_prev[...] = dc * f + d_i * peephole[0] + d_f * peephole[1]
-    for k, d in enumerate((d_i, d_f, d_g, d_o)):
-        d_gates[:, k * hidden:(k + 1) * hidden] = d
+    d_i, d_f, d_g, d_o = _split_gates(d_gates, c_prev.shape[1])
+    d_i[...], d_f[...], d_g[...], d_o[...], dc_prev[...] = gate_gradients(
+        dh, dc_next, *_split_gates(acts, c_prev.shape[1]), c_prev, tanh_c, *peephole, dh.dtype.type(1))
 
 
-# The compiled loops are the float32 fast path: fast_sigmoid / fast_tanh (tinynet/kernels/activations.py,
-# error <= 3e-7) instead of exp, so that LLVM vectorises them; float64 (gradient checks) takes the exact
-# NumPy reference. Each batch row is taken apart into 1-D views of its gate blocks and every equation is
-# its own unit-stride loop over the hidden units: LLVM turns each into SIMD code (8x faster than one
-# loop over all equations indexing gates[b, k * hidden + j]). The cells of one step are few (N x H), so
-# the rows run serially: threads would cost more than they save.
+# ----------------------------------------------------------------------------- Numba
+# The compiled loops are the float32 fast path (float64, used by the gradient checks, takes the exact
+# reference forward). Each batch row is taken apart into 1-D views of its gate blocks and the loops run
+# over the hidden units with unit stride, so LLVM turns them into SIMD code (8x faster than indexing
+# gates[b, k * hidden + j]). The forward is two loops because the output gate needs the whole new c
+# first; one loop for both measured 1.4x slower. The cells of one step are few (N x H), so the rows run
+# serially: threads would cost more than they save.
+_compile = njit(inline="always", fastmath=FASTMATH, error_model="numpy")
+_cell_state, _cell_output, _gate_gradients = _compile(cell_state), _compile(cell_output), _compile(gate_gradients)
+
+
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def lstm_cell_forward_numba(gates, c_prev, peephole, h, c, tanh_c):
     n, hidden = c_prev.shape
@@ -68,18 +96,9 @@ def lstm_cell_forward_numba(gates, c_prev, peephole, h, c, tanh_c):
         g, o = gates[b, 2 * hidden:3 * hidden], gates[b, 3 * hidden:]
         cp, cn, tc, hb = c_prev[b], c[b], tanh_c[b], h[b]
         for j in range(hidden):
-            i[j] = fast_sigmoid(i[j] + w_ci[j] * cp[j])
+            i[j], f[j], g[j], cn[j] = _cell_state(i[j], f[j], g[j], cp[j], w_ci[j], w_cf[j], fast_sigmoid, fast_tanh)
         for j in range(hidden):
-            f[j] = fast_sigmoid(f[j] + w_cf[j] * cp[j])
-        for j in range(hidden):
-            g[j] = fast_tanh(g[j])
-        for j in range(hidden):
-            cn[j] = f[j] * cp[j] + i[j] * g[j]
-        for j in range(hidden):
-            o[j] = fast_sigmoid(o[j] + w_co[j] * cn[j])
-        for j in range(hidden):
-            tc[j] = fast_tanh(cn[j])
-            hb[j] = o[j] * tc[j]
+            o[j], tc[j], hb[j] = _cell_output(o[j], cn[j], w_co[j], fast_sigmoid, fast_tanh)
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -91,25 +110,18 @@ def lstm_cell_backward_numba(dh, dc_next, acts, c_prev, c, tanh_c, peephole, d_g
         g, o = acts[b, 2 * hidden:3 * hidden], acts[b, 3 * hidden:]
         d_i, d_f = d_gates[b, :hidden], d_gates[b, hidden:2 * hidden]
         d_g, d_o = d_gates[b, 2 * hidden:3 * hidden], d_gates[b, 3 * hidden:]
-        dh_b, tc, cp, dc = dh[b], tanh_c[b], c_prev[b], dc_prev[b]  # dc holds dL/dc until the last loop
+        dh_b, dc_b, tc, cp, dcp = dh[b], dc_next[b], tanh_c[b], c_prev[b], dc_prev[b]
         for j in range(hidden):
-            d_o[j] = dh_b[j] * tc[j] * o[j] * (one - o[j])
-        for j in range(hidden):
-            dc[j] = dc_next[b, j] + dh_b[j] * o[j] * (one - tc[j] * tc[j]) + d_o[j] * w_co[j]
-        for j in range(hidden):
-            d_i[j] = dc[j] * g[j] * i[j] * (one - i[j])
-        for j in range(hidden):
-            d_f[j] = dc[j] * cp[j] * f[j] * (one - f[j])
-        for j in range(hidden):
-            d_g[j] = dc[j] * i[j] * (one - g[j] * g[j])
-        for j in range(hidden):
-            dc[j] = dc[j] * f[j] + d_i[j] * w_ci[j] + d_f[j] * w_cf[j]
+            d_i[j], d_f[j], d_g[j], d_o[j], dcp[j] = _gate_gradients(
+                dh_b[j], dc_b[j], i[j], f[j], g[j], o[j], cp[j], tc[j], w_ci[j], w_cf[j], w_co[j], one)
 
 
+# ----------------------------------------------------------------------------- CUDA (CuPy)
+# The same equations in CUDA C++, one thread per (n, j) element; sigmoid_ is stable_sigmoid's formula.
 _CUDA_PREAMBLE = """
-template <typename T> __device__ T sigmoid_(T x) {
-    if (x >= 0) return T(1) / (T(1) + exp(-x));
-    T e = exp(x); return e / (T(1) + e);
+template <typename T> __device__ T sigmoid_(T x) {  // e = exp(-|x|): no overflow for any x
+    const T e = exp(x >= 0 ? -x : x);
+    return x >= 0 ? T(1) / (T(1) + e) : e / (T(1) + e);
 }
 """
 
