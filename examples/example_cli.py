@@ -1,6 +1,7 @@
 """What the example scripts share, kept out of the library (argparse and exit codes are the
-scripts' business): the command-line flags and their checks, data preparation, the training run
-and the report (tinynet.report writes it). Scripts in this folder import it as ``example_cli``."""
+scripts' business): the command-line flags and their checks, data preparation, the bookkeeping
+around each epoch (progress bar, printed line, history.json) and the report (tinynet.report
+writes it). The training loops themselves stay in the scripts. Scripts in this folder import it as ``example_cli``."""
 from __future__ import annotations
 
 import argparse
@@ -8,12 +9,11 @@ import math
 import os
 import sys
 import tempfile
-import time
 
 from tinynet import backend, data
 from tinynet.report import write_report
 from tinynet.serialization import load
-from tinynet.train import evaluate, fit
+from tinynet.train import Progress, epoch_line, record_epoch, save_history
 
 
 def parser(description, epochs, batch_size, lr, models=None, default_model=None) -> argparse.ArgumentParser:
@@ -111,25 +111,35 @@ def loader(args, dataset, transform, shuffle=False, seed_offset=0, batch_size=No
                            transform=transform, device=args.device)
 
 
-def run(args, model, loss_fn, optimizer, loaders, callbacks=(), scheduler=None, eval_every=None, title="",
-        max_steps=None):
-    """Train, evaluate on the test set, print the report and write every output file into args.out.
-    The model must already be on args.device (build the optimizer after moving it)."""
-    train_loader, val_loader, test_loader, test_set = loaders
+def announce(args, model, train_loader, title):
+    """The run's first line: what trains, how big, on how many patterns, where."""
     print(f"{title}: {sum(p.size for p in model.parameters()):,} parameters, "
           f"{len(train_loader.dataset):,} training patterns, device {args.device}")
-    started = time.perf_counter()
-    history = fit(model, loss_fn, optimizer, train_loader, args.epochs, val_loader=val_loader,
-                  callbacks=callbacks, scheduler=scheduler, eval_every=eval_every,
-                  progress=not args.no_progress, max_batches=5 if args.quick else None, max_steps=max_steps,
-                  history_path=os.path.join(args.out, "history.json"))
-    if "stopped" in history:
-        fail(f"{history['stopped']} No weights, metrics or figures were written to {args.out}/ "
-             f"(history.json holds the epochs completed before).")
-    train_seconds = time.perf_counter() - started
-    result = evaluate(model, test_loader, loss_fn)
-    report(args, model, history, result, test_set, train_seconds, title)
-    return history, result
+
+
+def max_batches(args):
+    """Batches per epoch: all of them, or 5 with --quick."""
+    return 5 if args.quick else None
+
+
+def progress(args, loader, epoch) -> Progress:
+    """The epoch's progress bar on a terminal (a plain line per epoch with --no-progress or in a log)."""
+    return Progress(min(len(loader), max_batches(args) or len(loader)), epoch, args.epochs, not args.no_progress)
+
+
+def end_epoch(args, history, epoch, done, validation=None) -> dict:
+    """After epoch ``epoch`` (from 1), given train_one_epoch's result ``done``: end the run with a clear
+    message if its loss became NaN or inf (nothing written over earlier results); otherwise record
+    the epoch (and ``validation``, an evaluate() result) in ``history``, print its line and save
+    history.json into --out. Returns the epoch's logs."""
+    if done["non_finite_loss"] is not None:
+        batch, value = done["non_finite_loss"]
+        fail(f"the loss became {value} at epoch {epoch}, batch {batch + 1}; lower --lr. No weights, metrics or "
+             f"figures were written to {args.out}/ (history.json holds the epochs completed before).")
+    logs = record_epoch(history, done, validation)
+    print(epoch_line(epoch, args.epochs, logs, done["seen"]))
+    save_history(history, os.path.join(args.out, "history.json"))
+    return logs
 
 
 def load_weights(model, path):

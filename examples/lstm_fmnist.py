@@ -21,32 +21,36 @@ import numpy as np
 
 from tinynet import data, nn, optim
 from tinynet.models import LSTMClassifier
-from tinynet.train import Progress, evaluate, new_history
+from tinynet.train import evaluate, new_history
 
 import example_cli  # examples/example_cli.py: flags, data and report shared by the scripts
 
 
 def train_one_epoch(model, loader, loss_fn, optimizer, bar, max_batches=None):
-    """One pass over the training batches; returns (per-batch losses, accuracy, patterns seen)."""
+    """One pass over the training batches; returns the epoch's numbers (as tinynet.train.train_one_epoch)."""
     model.train()  # dropout and batch norm (none here) behave as in training
-    losses, correct, seen, started = [], 0, 0, time.perf_counter()
+    started, seen, correct, non_finite = time.perf_counter(), 0, 0, None
+    batch_loss, batch_accuracy = [], []
     for index, (x, y) in enumerate(loader):
         if index == max_batches:
             break
         log_probs = model(x)               # forward: (100, 28, 28) -> (100, 10), recording the graph
         loss = loss_fn(log_probs, y)       # mean negative log-likelihood of the right classes
+        if not math.isfinite(loss.item()):
+            non_finite = (index, loss.item())  # diverged: stop before this step changes the weights
+            break
         optimizer.zero_grad()              # forget the previous batch's gradients
         loss.backward()                    # d loss / d parameter, for every parameter
         optimizer.step()                   # Adam moves every parameter against its gradient
-        losses.append(loss.item())
-        if not math.isfinite(losses[-1]):
-            example_cli.fail(f"the loss became {losses[-1]} at batch {index + 1}; lower --lr. "
-                             f"Nothing was written over earlier results.")
-        correct += int((log_probs.numpy().argmax(axis=1) == y.numpy()).sum())
-        seen += len(y)
-        bar.update(float(np.mean(losses)), correct / seen, seen / (time.perf_counter() - started))
+        right = int((log_probs.numpy().argmax(axis=1) == y.numpy()).sum())
+        seen, correct = seen + len(y), correct + right
+        batch_loss.append(loss.item())
+        batch_accuracy.append(right / len(y))
+        bar.update(float(np.mean(batch_loss)), correct / seen, seen / (time.perf_counter() - started))
     bar.close()
-    return losses, correct / max(seen, 1), seen
+    return {"loss": float(np.mean(batch_loss)) if batch_loss else 0.0, "accuracy": correct / max(seen, 1),
+            "seen": seen, "seconds": time.perf_counter() - started, "batch_loss": batch_loss,
+            "batch_accuracy": batch_accuracy, "non_finite_loss": non_finite}
 
 
 def main(argv=None):
@@ -71,21 +75,13 @@ def main(argv=None):
     scheduler = optim.StepLR(optimizer, args.lr_step, args.lr_gamma) if args.lr_step else None
     loss_fn = nn.NLLLoss()  # the model ends in LogSoftmax
     title = "Paper 000: LSTM(28, 64, 2 layers) on Fashion-MNIST"
-    print(f"{title}: {sum(p.size for p in model.parameters()):,} parameters, "
-          f"{len(train_loader.dataset):,} training patterns, device {args.device}")
+    example_cli.announce(args, model, train_loader, title)
 
     history, started = new_history(), time.perf_counter()
     for epoch in range(1, args.epochs + 1):
-        epoch_started = time.perf_counter()
-        bar = Progress(len(train_loader), epoch, args.epochs, enabled=not args.no_progress)
-        losses, accuracy, seen = train_one_epoch(model, train_loader, loss_fn, optimizer, bar,
-                                                 max_batches=5 if args.quick else None)
-        seconds = time.perf_counter() - epoch_started
-        history["batch"]["loss"] += losses
-        for key, value in (("train_loss", float(np.mean(losses))), ("train_accuracy", accuracy), ("seconds", seconds)):
-            history["epoch"][key].append(value)
-        print(f"epoch {epoch}/{args.epochs}: train_loss {np.mean(losses):.4f}, train_accuracy {accuracy:.4f}, "
-              f"{seconds:.1f} s ({seen / seconds:.0f} samples/s)")
+        done = train_one_epoch(model, train_loader, loss_fn, optimizer, example_cli.progress(args, train_loader, epoch),
+                               example_cli.max_batches(args))
+        example_cli.end_epoch(args, history, epoch, done)  # print the epoch's line, save history.json
         if scheduler is not None:
             scheduler.step()  # lr = lr_0 * gamma ** (epochs done // step)
 

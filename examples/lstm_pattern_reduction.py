@@ -9,11 +9,13 @@ random or by their loss (the paper's proposed future work).
 then the --patterns of highest loss under that model (a --hard-fraction of them; the rest drawn at
 random) are kept for the remaining epochs. Writes the usual report into --out.
 """
+import time
+
 import numpy as np
 
 from tinynet import data, nn, optim
 from tinynet.models import LSTMClassifier
-from tinynet.train import evaluate, fit
+from tinynet.train import evaluate, new_history, train_one_epoch
 
 import example_cli  # examples/example_cli.py: flags, data and report shared by the scripts
 
@@ -44,18 +46,27 @@ def main(argv=None):
         example_cli.fail(f"--patterns {args.patterns} is more than the {len(train_loader.dataset):,} training patterns")
     model = LSTMClassifier().to(args.device)
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
-    if args.by == "loss":
-        print(f"warm-up epoch on all {len(train_loader.dataset):,} patterns")
-        fit(model, nn.NLLLoss(), optimizer, train_loader, 1, progress=not args.no_progress,
-            max_batches=5 if args.quick else None)
-        kept = hardest_patterns(model, train_loader.dataset, args, transform)
-        args.epochs -= 1
+    loss_fn = nn.NLLLoss()  # the model ends in LogSoftmax
+    history, started, first_epoch = new_history(), time.perf_counter(), 1
+    if args.by == "loss":  # epoch 1 on every pattern, so that the model can tell which ones are hard
+        print(f"epoch 1 on all {len(train_loader.dataset):,} patterns, to rank them by loss")
+        done = train_one_epoch(model, loss_fn, optimizer, train_loader, example_cli.max_batches(args),
+                               progress=example_cli.progress(args, train_loader, 1))
+        example_cli.end_epoch(args, history, 1, done)
+        kept, first_epoch = hardest_patterns(model, train_loader.dataset, args, transform), 2
         print(f"kept the {args.patterns:,} patterns of highest loss (hard fraction {args.hard_fraction})")
     else:
         kept = data.subset(train_loader.dataset, args.patterns, args.seed)
-    loaders = (example_cli.loader(args, kept, transform, shuffle=True), None, test_loader, test_set)
-    example_cli.run(args, model, nn.NLLLoss(), optimizer, loaders,
-                    title=f"Paper 000: LSTM on {args.patterns:,} patterns chosen by {args.by}")
+    kept_loader = example_cli.loader(args, kept, transform, shuffle=True)
+    title = f"Paper 000: LSTM on {args.patterns:,} patterns chosen by {args.by}"
+    example_cli.announce(args, model, kept_loader, title)
+
+    for epoch in range(first_epoch, args.epochs + 1):
+        done = train_one_epoch(model, loss_fn, optimizer, kept_loader, example_cli.max_batches(args),
+                               progress=example_cli.progress(args, kept_loader, epoch))
+        example_cli.end_epoch(args, history, epoch, done)
+    result = evaluate(model, test_loader, loss_fn)
+    example_cli.report(args, model, history, result, test_set, time.perf_counter() - started, title)
 
 
 if __name__ == "__main__":

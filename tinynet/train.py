@@ -133,19 +133,20 @@ class Progress:
 
 
 def train_one_epoch(model, loss_fn, optimizer, loader, max_batches=None, after_step=None, progress=None) -> dict:
-    """One pass over ``loader``, the heart of fit. For every batch (x, y):
+    """One pass over ``loader``, the heart of fit and of the example scripts. For every batch (x, y):
 
         output = model(x); loss = loss_fn(output, y)
         optimizer.zero_grad(); loss.backward(); optimizer.step()
 
     ``after_step(loss_value, batch_correct, batch_size)`` runs after each step and may return True to
-    end the epoch (fit records history, validates and counts steps there); ``progress`` (a Progress)
-    is updated after each step. A loss that turns NaN or inf ends the epoch before its backward.
-    Returns {"loss", "accuracy" (means over the patterns seen), "seen", "seconds", "non_finite_loss":
-    None or (batch index, value)}.
+    end the epoch (fit validates and counts steps there); ``progress`` (a Progress) is updated after
+    each step and closed at the end. A loss that turns NaN or inf ends the epoch before its backward.
+    Returns {"loss", "accuracy" (means over the patterns seen), "seen", "seconds", "batch_loss",
+    "batch_accuracy" (one entry per step), "non_finite_loss": None or (batch index, value)}.
     """
     model.train()
     started, seen, loss_sum, correct, non_finite = time.perf_counter(), 0, 0.0, 0, None
+    batch_loss, batch_accuracy = [], []
     for index, (x, y) in enumerate(loader):
         if index == max_batches:
             break
@@ -160,12 +161,48 @@ def train_one_epoch(model, loss_fn, optimizer, loader, max_batches=None, after_s
         optimizer.step()
         batch_correct = int((to_numpy(output.data).argmax(axis=1) == to_numpy(y.data)).sum())
         seen, loss_sum, correct = seen + len(y), loss_sum + loss_value * len(y), correct + batch_correct
+        batch_loss.append(loss_value)
+        batch_accuracy.append(batch_correct / len(y))
         if progress is not None:
             progress.update(loss_sum / seen, correct / seen, seen / (time.perf_counter() - started))
         if after_step is not None and after_step(loss_value, batch_correct, len(y)):
             break
+    if progress is not None:
+        progress.close()
     return {"loss": loss_sum / max(seen, 1), "accuracy": correct / max(seen, 1), "seen": seen,
-            "seconds": time.perf_counter() - started, "non_finite_loss": non_finite}
+            "seconds": time.perf_counter() - started, "batch_loss": batch_loss, "batch_accuracy": batch_accuracy,
+            "non_finite_loss": non_finite}
+
+
+def record_batches(history, done):
+    """Append the per-step loss and accuracy of train_one_epoch's result ``done`` to history["batch"]."""
+    history["batch"]["loss"] += done["batch_loss"]
+    history["batch"]["accuracy"] += done["batch_accuracy"]
+
+
+def record_epoch(history, done, validation=None) -> dict:
+    """Append one epoch to ``history``: train_one_epoch's result ``done`` (its per-batch lists too) and,
+    if given, an evaluate() result on the validation set. Returns the epoch's logs."""
+    record_batches(history, done)
+    logs = {"train_loss": done["loss"], "train_accuracy": done["accuracy"], "seconds": done["seconds"]}
+    if validation is not None:
+        logs.update(val_loss=validation["loss"], val_accuracy=validation["accuracy"])
+    for key, value in logs.items():
+        history["epoch"][key].append(value)
+    return logs
+
+
+def record_validation(history, step, validation):
+    """Append a validation result (from evaluate) taken after ``step`` optimizer steps to history["steps"]."""
+    history["steps"]["step"].append(step)
+    history["steps"]["val_loss"].append(validation["loss"])
+    history["steps"]["val_accuracy"].append(validation["accuracy"])
+
+
+def epoch_line(epoch, epochs, logs, seen) -> str:
+    """'epoch 3/10: train_loss 0.4123, ..., 5.8 s (10345 samples/s)' (epoch counted from 1)."""
+    numbers = ", ".join(f"{k} {v:.4f}" if k != "seconds" else f"{v:.1f} s" for k, v in logs.items())
+    return f"epoch {epoch}/{epochs}: {numbers} ({seen / logs['seconds']:.0f} samples/s)"
 
 
 def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, callbacks=(),
@@ -195,14 +232,8 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, call
     def after_step(loss_value, batch_correct, batch_size):
         nonlocal step
         step += 1
-        history["batch"]["loss"].append(loss_value)
-        history["batch"]["accuracy"].append(batch_correct / batch_size)
         if eval_every and val_loader is not None and step % eval_every == 0:
-            result = evaluate(model, val_loader, loss_fn)
-            model.train()
-            history["steps"]["step"].append(step)
-            history["steps"]["val_loss"].append(result["loss"])
-            history["steps"]["val_accuracy"].append(result["accuracy"])
+            record_validation(history, step, evaluate(model, val_loader, loss_fn))
         return max_steps is not None and step >= max_steps
 
     for epoch in range(start_epoch, epochs):
@@ -211,23 +242,16 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, call
         batches = len(train_loader) if max_batches is None else min(max_batches, len(train_loader))
         bar = Progress(batches, epoch + 1, epochs, progress)
         done = train_one_epoch(model, loss_fn, optimizer, train_loader, batches, after_step, bar)
-        bar.close()
         if done["non_finite_loss"] is not None:
+            record_batches(history, done)  # the steps before the bad one
             index, value = done["non_finite_loss"]
             history["stopped"] = (f"training stopped: the loss became {value} at epoch {epoch + 1}, step "
                                   f"{step + 1} (batch {index + 1}); lower the learning rate or check the inputs. "
                                   f"Weights from before this step are in the last ModelCheckpoint file, if any.")
             print_fn(history["stopped"])
             break
-        logs = {"train_loss": done["loss"], "train_accuracy": done["accuracy"], "seconds": done["seconds"]}
-        if val_loader is not None:
-            result = evaluate(model, val_loader, loss_fn)
-            logs.update(val_loss=result["loss"], val_accuracy=result["accuracy"])
-        for key, value in logs.items():
-            history["epoch"][key].append(value)
-        line = f"epoch {epoch + 1}/{epochs}: " + ", ".join(
-            f"{k} {v:.4f}" if k != "seconds" else f"{v:.1f} s" for k, v in logs.items())
-        print_fn(line + f" ({done['seen'] / done['seconds']:.0f} samples/s)")
+        logs = record_epoch(history, done, evaluate(model, val_loader, loss_fn) if val_loader is not None else None)
+        print_fn(epoch_line(epoch + 1, epochs, logs, done["seen"]))
         if scheduler is not None:
             scheduler.step()
         stop = any([callback.on_epoch_end(epoch, logs, model, optimizer) for callback in callbacks])
