@@ -9,12 +9,16 @@ outputs (tinynet/boosting.py). Each net trains as examples/lenet_resnet_fmnist.p
     python examples/lenet_boosting.py --model lenet5 --method average   # the baseline any boosting
                                         # claim must beat: three nets trained on all patterns, averaged
     python examples/lenet_boosting.py --model lenet5 --warm-start       # nets 2 and 3 start from net 1
+    python examples/lenet_boosting.py --model lenet5 --augment 4        # nets 2 and 3 see 4 shifted and
+                                        # flipped copies of each filtered pattern per epoch (Drucker et al.
+                                        # enlarged the filtered sets with deformed patterns)
 Every run also reports where nets 1 and 2 disagree (the only place the ensemble can gain) and how
 often each net is right there.
 """
 import time
 
-from lenet_resnet_fmnist import MODELS, transforms
+import numpy as np
+from lenet_resnet_fmnist import MODELS, augmented, transforms
 
 from tinynet import nn, optim
 from tinynet.boosting import BoostedEnsemble, boost, disagreement_study
@@ -32,8 +36,14 @@ def main(argv=None):
                    help="boosting by filtering (the paper's), or three independently trained nets averaged")
     p.add_argument("--warm-start", action="store_true",
                    help="with --method filter: nets 2 and 3 start from net 1's trained weights")
+    p.add_argument("--augment", type=int, default=0, metavar="K",
+                   help="with --method filter: nets 2 and 3 train on K randomly shifted and flipped copies of "
+                        "each filtered pattern per epoch (0: the filtered patterns as they are)")
     args = p.parse_args(argv)
+    if args.augment < 0:
+        example_cli.fail(f"--augment must be >= 0 copies, got {args.augment}")
     run_name = args.model + ("_average" if args.method == "average" else "_warm" if args.warm_start else "")
+    run_name += f"_augment{args.augment}" if args.augment else ""
     example_cli.setup(args, "lenet_boosting", run_name=run_name)
     train_transform, plain = transforms(args.model)
     loaders = example_cli.load_data(args, transform=train_transform, test_transform=plain, validation_fraction=0.1)
@@ -46,7 +56,11 @@ def run_boosting(args, loaders, plain):
     histories = []
 
     def train(model, dataset):
-        loader = example_cli.loader(args, dataset, train_loader.transform, shuffle=True, seed_offset=len(histories))
+        transform = train_loader.transform
+        if args.augment and args.method == "filter" and histories:  # nets 2 and 3: enlarge the filtered set
+            dataset = dataset.take(np.tile(np.arange(len(dataset)), args.augment))
+            transform = augmented(transform)
+        loader = example_cli.loader(args, dataset, transform, shuffle=True, seed_offset=len(histories))
         histories.append(fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=args.lr), loader,
                              args.epochs, val_loader=val_loader, progress=not args.no_progress,
                              callbacks=[EarlyStopping("val_loss", patience=args.patience)],

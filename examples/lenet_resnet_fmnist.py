@@ -24,13 +24,17 @@ import example_cli  # examples/example_cli.py: flags, data and report shared by 
 MODELS = {"lenet5": lenet5, "conv2bn": conv2_bn, "resnet18": ResNet18}
 
 
+def augmented(transform):
+    """``transform``, then a random 28x28 crop of the image padded by 2 (a shift of up to 2 pixels)
+    and a random horizontal flip: a new variant of each pattern every time it is drawn."""
+    return data.Compose(transform, data.RandomCrop(28, 2), data.RandomHorizontalFlip())
+
+
 def transforms(model_name):
     """(training transform, test transform): pixels / 255 with a channel axis; ResNet-18 also trains
-    on random crops (padding 2) and horizontal flips."""
+    on augmented patterns (random shifts and flips)."""
     plain = data.Compose(data.ScaleTo01(), data.AddChannel())
-    if model_name != "resnet18":
-        return plain, plain
-    return data.Compose(plain, data.RandomCrop(28, 2), data.RandomHorizontalFlip()), plain
+    return (augmented(plain) if model_name == "resnet18" else plain), plain
 
 
 def main(argv=None):
