@@ -3,6 +3,7 @@
     python examples/ann_cnn_fmnist.py --model cnn1                  # Adam, batch 32, 50 epochs, flips
     python examples/ann_cnn_fmnist.py --model ann1 --epochs 1000    # the paper's 1000 epochs (slow)
     python examples/ann_cnn_fmnist.py --model ann1 --dropout 0.2 --epochs 60   # with dropout (not in the paper)
+    python examples/ann_cnn_fmnist.py --model ann1 --dropout 0.2 --flip        # and flipped images, as the CNNs
 
 Settings from the paper (Keras defaults where it names only the optimizer):
   ann1: RMSprop (lr 0.001, rho 0.9, eps 1e-7 inside the root), batch 100, validation split 0.33
@@ -46,12 +47,15 @@ def main(argv=None):
                            models=sorted(SETTINGS), default_model="cnn1")
     p.add_argument("--dropout", type=float, default=None,
                    help="dropout rate (ANNs: after every hidden layer, not in the paper; CNNs: default 0.2)")
+    p.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
+                   help="random horizontal flips of the training images (default: on for the CNNs, as in the "
+                        "paper; off for the ANNs)")
     args = p.parse_args(argv)
     if args.dropout is not None and not 0 <= args.dropout < 1:
         example_cli.fail(f"--dropout must be in [0, 1), got {args.dropout}")
     example_cli.setup(args, "ann_cnn_fmnist")
     is_cnn = args.model.startswith("cnn")
-    augment = [data.RandomHorizontalFlip()] if is_cnn else []
+    augment = [data.RandomHorizontalFlip()] if (is_cnn if args.flip is None else args.flip) else []
     train_loader, val_loader, test_loader, test_set = example_cli.load_data(
         args, transform=data.Compose(data.ScaleTo01(), data.AddChannel(), *augment),
         test_transform=data.Compose(data.ScaleTo01(), data.AddChannel()), validation_fraction=val)

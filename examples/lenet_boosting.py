@@ -58,6 +58,8 @@ def run_boosting(args, loaders, plain):
     def train(model, dataset):
         transform = train_loader.transform
         if args.augment and args.method == "filter" and histories:  # nets 2 and 3: enlarge the filtered set
+            print(f"net {len(histories) + 1} sees {args.augment} shifted and flipped copies of its {len(dataset):,} "
+                  f"patterns per epoch")
             dataset = dataset.take(np.tile(np.arange(len(dataset)), args.augment))
             transform = augmented(transform)
         loader = example_cli.loader(args, dataset, transform, shuffle=True, seed_offset=len(histories))

@@ -64,6 +64,16 @@ def test_pattern_reduction_refuses_a_bad_hard_fraction(tmp_path):
     assert status != 0 and "--hard-fraction must be in [0, 1], got 1.5" in stderr and "Traceback" not in stderr
 
 
+def test_boosting_augment_enlarges_the_filtered_sets_of_nets_2_and_3(tmp_path, capsys):
+    run_example("lenet_boosting.py", ["--model", "lenet5", "--augment", "3", "--out", str(tmp_path)])
+    out, metrics = capsys.readouterr().out, json.loads((tmp_path / "metrics.json").read_text())
+    assert f"net 2 sees 3 shifted and flipped copies of its {metrics['net2_patterns']:,} patterns" in out
+    assert f"net 3 sees 3 shifted and flipped copies of its {metrics['net3_patterns']:,} patterns" in out
+    assert "net 1 sees" not in out  # net 1 trains on all patterns, as in the paper
+    status, stderr = run_script("lenet_boosting.py", "--quick", "--augment", "-1", "--out", str(tmp_path / "bad"))
+    assert status != 0 and "--augment must be >= 0 copies, got -1" in stderr and "Traceback" not in stderr
+
+
 def test_boosting_writes_every_output_and_a_saved_ensemble_tests_the_same(tmp_path):
     run_example("lenet_boosting.py", ["--model", "lenet5", "--out", str(tmp_path / "trained")])
     check_outputs(tmp_path / "trained")
