@@ -20,6 +20,7 @@ import time
 
 from tinynet import data, nn, optim
 from tinynet.models import ann, cnn
+from tinynet.models.ann_cnn import ANN_WIDTHS
 from tinynet.train import evaluate, new_history, train_one_epoch
 
 import example_cli  # examples/example_cli.py: flags, data and report shared by the scripts
@@ -50,7 +51,13 @@ def main(argv=None):
     p.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
                    help="random horizontal flips of the training images (default: on for the CNNs, as in the "
                         "paper; off for the ANNs)")
+    p.add_argument("--widths", type=int, nargs="+", default=None, metavar="UNITS",
+                   help="ANNs: the hidden layers' sizes, which the paper leaves open (when left out: "
+                        + "; ".join(f"{k} {' '.join(map(str, v))}" for k, v in ANN_WIDTHS.items()) + ")")
     args = p.parse_args(argv)
+    if args.widths is not None and (args.model.startswith("cnn") or min(args.widths) < 1):
+        example_cli.fail(f"--widths takes hidden layer sizes >= 1 for an ANN model, got {args.widths} "
+                         f"for --model {args.model}")
     if args.dropout is not None and not 0 <= args.dropout < 1:
         example_cli.fail(f"--dropout must be in [0, 1), got {args.dropout}")
     example_cli.setup(args, "ann_cnn_fmnist")
@@ -62,7 +69,7 @@ def main(argv=None):
     if is_cnn:
         model = cnn(args.model) if args.dropout is None else cnn(args.model, args.dropout)
     else:
-        model = ann(args.model, args.dropout or 0.0)
+        model = ann(args.model, args.dropout or 0.0, args.widths)
     model.to(args.device)  # before the optimizer takes the parameters
     optimizer = make_optimizer(kind, model.parameters(), args.lr)  # CNN 2's unit norm: an optimizer hook
     loss_fn = nn.CrossEntropyLoss()

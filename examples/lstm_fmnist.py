@@ -46,7 +46,7 @@ def train_one_epoch(model, loader, loss_fn, optimizer, bar, max_batches=None):
         seen, correct = seen + len(y), correct + right
         batch_loss.append(loss.item())
         batch_accuracy.append(right / len(y))
-        bar.update(float(np.mean(batch_loss)), correct / seen, seen / (time.perf_counter() - started))
+        bar.update(sum(batch_loss) / len(batch_loss), correct / seen, seen / (time.perf_counter() - started))
     bar.close()
     return {"loss": float(np.mean(batch_loss)) if batch_loss else 0.0, "accuracy": correct / max(seen, 1),
             "seen": seen, "seconds": time.perf_counter() - started, "batch_loss": batch_loss,

@@ -17,11 +17,11 @@ from ..optim import UnitNorm
 ANN_WIDTHS = {"ann1": (256, 128, 64), "ann2": (256, 128, 64), "ann3": (512, 256, 128, 64, 32)}
 
 
-def ann(name="ann1", dropout=0.0) -> nn.Sequential:
+def ann(name="ann1", dropout=0.0, widths=None) -> nn.Sequential:
     """x (N, 1, 28, 28) or (N, 28, 28) -> logits (N, 10). ``dropout`` > 0 (not in the paper) adds
-    Dropout after every hidden layer."""
+    Dropout after every hidden layer; ``widths`` (hidden layer sizes) replaces ANN_WIDTHS[name]."""
     layers, width = [nn.Flatten()], 784
-    for hidden in ANN_WIDTHS[name]:
+    for hidden in widths or ANN_WIDTHS[name]:
         layers += [nn.Linear(width, hidden), nn.ReLU()] + ([nn.Dropout(dropout)] if dropout else [])
         width = hidden
     return nn.Sequential(*layers, nn.Linear(width, 10))
