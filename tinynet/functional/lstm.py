@@ -14,7 +14,7 @@ all steps so that dW_ih, dW_hh and dx are again single matrix products.
 from __future__ import annotations
 
 from ..backend import get_array_module
-from ..kernels import lstm_cell_backward, lstm_cell_forward
+from ..kernels import lstm_cell as cell_kernels
 from ..tensor import Function
 from .elementwise import sigmoid, tanh
 from .shape import stack
@@ -42,9 +42,10 @@ class LSTMLayer(Function):
         cs, tanh_cs = xp.empty_like(hs), xp.empty((steps, batch, hidden), x.dtype)
         hs[0], cs[0] = h0, c0
         w_hh_t = xp.ascontiguousarray(w_hh.T)
+        cell_forward = cell_kernels.forward_kernel(gates)
         for t in range(steps):
             gates[t] += hs[t] @ w_hh_t
-            lstm_cell_forward(gates[t], cs[t], peephole, hs[t + 1], cs[t + 1], tanh_cs[t])
+            cell_forward(gates[t], cs[t], peephole, hs[t + 1], cs[t + 1], tanh_cs[t])
         self.x, self.w_ih, self.w_hh, self.peephole_weights = x, w_ih, w_hh, peephole
         self.acts, self.hs, self.cs, self.tanh_cs = gates, hs, cs, tanh_cs
         return hs[1:], hs[steps], cs[steps]
@@ -55,9 +56,10 @@ class LSTMLayer(Function):
         d_gates = xp.empty_like(self.acts)
         dh, dc = g_h_last.copy(), g_c_last.copy()
         dc_prev = xp.empty_like(dc)
+        cell_backward = cell_kernels.backward_kernel(dh)
         for t in reversed(range(steps)):
             dh += g_out[t]
-            lstm_cell_backward(dh, dc, self.acts[t], self.cs[t], self.cs[t + 1], self.tanh_cs[t],
+            cell_backward(dh, dc, self.acts[t], self.cs[t], self.cs[t + 1], self.tanh_cs[t],
                                self.peephole_weights, d_gates[t], dc_prev)
             dh = d_gates[t] @ self.w_hh
             dc, dc_prev = dc_prev, dc

@@ -162,25 +162,37 @@ def _cupy_kernels(cupy):
     return _cupy_kernels.cache
 
 
-def lstm_cell_forward(gates, c_prev, peephole, h, c, tanh_c):
-    """Fill h, c, tanh_c (N, H) and turn ``gates`` (N, 4H) into activations, in place."""
+def forward_kernel(gates):
+    """The forward kernel for arrays like ``gates``, chosen once (a layer takes it once per sequence,
+    not once per time step): f(gates, c_prev, peephole, h, c, tanh_c) filling h, c, tanh_c (N, H)
+    and turning ``gates`` (N, 4H) into activations, in place."""
     version = kernel_version(gates, "lstm cell forward", compiled=gates.dtype == np.float32, cupy_kernel=True)
     if version == "cupy":
-        _cupy_kernels(get_array_module(gates))[0](c_prev, peephole, np.int32(c_prev.shape[1]), gates, h, c, tanh_c)
-    elif version == "numba":
-        lstm_cell_forward_numba(gates, c_prev, peephole, h, c, tanh_c)
-    else:
-        lstm_cell_forward_reference(gates, c_prev, peephole, h, c, tanh_c)
+        kernel = _cupy_kernels(get_array_module(gates))[0]
+        return lambda gates, c_prev, peephole, h, c, tanh_c: kernel(
+            c_prev, peephole, np.int32(c_prev.shape[1]), gates, h, c, tanh_c)
+    return lstm_cell_forward_numba if version == "numba" else lstm_cell_forward_reference
+
+
+def backward_kernel(dh):
+    """The backward kernel for arrays like ``dh``, chosen once: f(dh, dc_next, acts, c_prev, c, tanh_c,
+    peephole, d_gates, dc_prev) filling d_gates (N, 4H) = dL/d(pre-activations) and dc_prev (N, H)."""
+    version = kernel_version(dh, "lstm cell backward", cupy_kernel=True)
+    if version == "cupy":
+        kernel = _cupy_kernels(get_array_module(dh))[1]
+        return lambda dh, dc_next, acts, c_prev, c, tanh_c, peephole, d_gates, dc_prev: kernel(
+            dh, dc_next, acts, c_prev, c, tanh_c, peephole, np.int32(c_prev.shape[1]), d_gates, dc_prev)
+    if version == "numba":
+        one = dh.dtype.type(1)
+        return lambda *arrays: lstm_cell_backward_numba(*arrays, one)
+    return lstm_cell_backward_reference
+
+
+def lstm_cell_forward(gates, c_prev, peephole, h, c, tanh_c):
+    """One time step of the forward (see forward_kernel)."""
+    forward_kernel(gates)(gates, c_prev, peephole, h, c, tanh_c)
 
 
 def lstm_cell_backward(dh, dc_next, acts, c_prev, c, tanh_c, peephole, d_gates, dc_prev):
-    """Fill d_gates (N, 4H) = dL/d(pre-activations) and dc_prev (N, H) = dL/dc_prev."""
-    version = kernel_version(dh, "lstm cell backward", cupy_kernel=True)
-    if version == "cupy":
-        _cupy_kernels(get_array_module(dh))[1](dh, dc_next, acts, c_prev, c, tanh_c, peephole,
-                                               np.int32(c_prev.shape[1]), d_gates, dc_prev)
-    elif version == "numba":
-        lstm_cell_backward_numba(dh, dc_next, acts, c_prev, c, tanh_c, peephole, d_gates, dc_prev,
-                                 dh.dtype.type(1))
-    else:
-        lstm_cell_backward_reference(dh, dc_next, acts, c_prev, c, tanh_c, peephole, d_gates, dc_prev)
+    """One time step of the backward (see backward_kernel)."""
+    backward_kernel(dh)(dh, dc_next, acts, c_prev, c, tanh_c, peephole, d_gates, dc_prev)
