@@ -25,6 +25,7 @@ optimizer = optim.Adam(layer.parameters(), lr=0.1)
 optimizer.zero_grad()
 nn.CrossEntropyLoss()(layer(x), target).backward()
 print("raw gradient (pruned places too):\n", np.round(layer.weight.grad, 3))
+print("the optimizer's hooks, run in this order at every step:", [type(h).__name__ for h in optimizer.hooks])
 print("gradient the update uses (times the mask):\n", np.round(optimizer.gradient(layer.weight), 3))
 before = layer.weight.numpy()
 for _ in range(20):
