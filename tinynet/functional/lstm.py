@@ -60,7 +60,7 @@ class LSTMLayer(Function):
         for t in reversed(range(steps)):
             dh += g_out[t]
             cell_backward(dh, dc, self.acts[t], self.cs[t], self.cs[t + 1], self.tanh_cs[t],
-                               self.peephole_weights, d_gates[t], dc_prev)
+                          self.peephole_weights, d_gates[t], dc_prev)
             dh = d_gates[t] @ self.w_hh
             dc, dc_prev = dc_prev, dc
         d_flat = d_gates.reshape(steps * batch, 4 * hidden)
