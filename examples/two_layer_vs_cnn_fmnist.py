@@ -44,6 +44,8 @@ def train_steps(args, model, loss_fn, optimizer, train_loader, val_loader, steps
 
 def train_one(args, model_name, hidden, filters, kernel_size, out):
     """Train one model of the paper and write its report into ``out``; returns (history, test result)."""
+    if args.steps is not None and args.steps < 1:
+        example_cli.fail(f"--steps must be >= 1 optimizer steps (leave it out for the paper's), got {args.steps}")
     args.out = out
     os.makedirs(out, exist_ok=True)
     train_loader, val_loader, test_loader, test_set = example_cli.load_data(

@@ -64,6 +64,11 @@ def test_pattern_reduction_refuses_a_bad_hard_fraction(tmp_path):
     assert status != 0 and "--hard-fraction must be in [0, 1], got 1.5" in stderr and "Traceback" not in stderr
 
 
+def test_two_layer_vs_cnn_refuses_a_step_budget_below_one(tmp_path):
+    status, stderr = run_script("two_layer_vs_cnn_fmnist.py", "--steps", "0", "--out", str(tmp_path))
+    assert status != 0 and "--steps must be >= 1 optimizer steps" in stderr and "Traceback" not in stderr
+
+
 def test_boosting_augment_enlarges_the_filtered_sets_of_nets_2_and_3(tmp_path, capsys):
     run_example("lenet_boosting.py", ["--model", "lenet5", "--augment", "3", "--out", str(tmp_path)])
     out, metrics = capsys.readouterr().out, json.loads((tmp_path / "metrics.json").read_text())
