@@ -42,6 +42,9 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.augment < 0:
         example_cli.fail(f"--augment must be >= 0 copies, got {args.augment}")
+    if args.method != "filter" and (args.augment or args.warm_start):
+        example_cli.fail("--augment and --warm-start change how nets 2 and 3 learn their filtered sets; they "
+                         "apply to --method filter, not to --method average")
     run_name = args.model + ("_average" if args.method == "average" else "_warm" if args.warm_start else "")
     run_name += f"_augment{args.augment}" if args.augment else ""
     example_cli.setup(args, "lenet_boosting", run_name=run_name)
@@ -57,7 +60,7 @@ def run_boosting(args, loaders, plain):
 
     def train(model, dataset):
         transform = train_loader.transform
-        if args.augment and args.method == "filter" and histories:  # nets 2 and 3: enlarge the filtered set
+        if args.augment and histories:  # nets 2 and 3: enlarge the filtered set
             print(f"net {len(histories) + 1} sees {args.augment} shifted and flipped copies of its {len(dataset):,} "
                   f"patterns per epoch")
             dataset = dataset.take(np.tile(np.arange(len(dataset)), args.augment))

@@ -77,6 +77,9 @@ def test_boosting_augment_enlarges_the_filtered_sets_of_nets_2_and_3(tmp_path, c
     assert "net 1 sees" not in out  # net 1 trains on all patterns, as in the paper
     status, stderr = run_script("lenet_boosting.py", "--quick", "--augment", "-1", "--out", str(tmp_path / "bad"))
     assert status != 0 and "--augment must be >= 0 copies, got -1" in stderr and "Traceback" not in stderr
+    status, stderr = run_script("lenet_boosting.py", "--quick", "--augment", "2", "--method", "average",
+                                "--out", str(tmp_path / "bad"))
+    assert status != 0 and "apply to --method filter" in stderr and "Traceback" not in stderr
 
 
 def test_boosting_writes_every_output_and_a_saved_ensemble_tests_the_same(tmp_path):
