@@ -122,9 +122,14 @@ def max_batches(args):
     return 5 if args.quick else None
 
 
+def batches_per_epoch(args, loader):
+    """How many batches of ``loader`` one epoch trains on (fewer with --quick)."""
+    return min(len(loader), max_batches(args) or len(loader))
+
+
 def progress(args, loader, epoch) -> Progress:
     """The epoch's progress bar on a terminal (a plain line per epoch with --no-progress or in a log)."""
-    return Progress(min(len(loader), max_batches(args) or len(loader)), epoch, args.epochs, not args.no_progress)
+    return Progress(batches_per_epoch(args, loader), epoch, args.epochs, not args.no_progress)
 
 
 def end_epoch(args, history, epoch, done, validation=None) -> dict:

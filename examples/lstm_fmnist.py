@@ -36,15 +36,16 @@ def train_one_epoch(model, loader, loss_fn, optimizer, bar, max_batches=None):
             break
         log_probs = model(x)               # forward: (100, 28, 28) -> (100, 10), recording the graph
         loss = loss_fn(log_probs, y)       # mean negative log-likelihood of the right classes
-        if not math.isfinite(loss.item()):
-            non_finite = (index, loss.item())  # diverged: stop before this step changes the weights
+        loss_value = loss.item()           # a Python float (on a GPU: one wait for the device)
+        if not math.isfinite(loss_value):
+            non_finite = (index, loss_value)  # diverged: stop before this step changes the weights
             break
         optimizer.zero_grad()              # forget the previous batch's gradients
         loss.backward()                    # d loss / d parameter, for every parameter
         optimizer.step()                   # Adam moves every parameter against its gradient
         right = int((log_probs.numpy().argmax(axis=1) == y.numpy()).sum())
         seen, correct = seen + len(y), correct + right
-        batch_loss.append(loss.item())
+        batch_loss.append(loss_value)
         batch_accuracy.append(right / len(y))
         bar.update(sum(batch_loss) / len(batch_loss), correct / seen, seen / (time.perf_counter() - started))
     bar.close()

@@ -53,7 +53,7 @@ def train_one(args, model_name, hidden, filters, kernel_size, out):
     model = (two_layer(hidden) if model_name == "two_layer" else single_conv(filters, kernel_size)).to(args.device)
     lr = args.lr if model_name != "two_layer" or hidden <= 50 else args.lr / 10
     steps = 2 * 5 if args.quick else args.steps or (15000 if model_name == "two_layer" else 10000)
-    args.epochs = -(-steps // min(len(train_loader), example_cli.max_batches(args) or len(train_loader)))
+    args.epochs = -(-steps // example_cli.batches_per_epoch(args, train_loader))
     loss_fn = nn.CrossEntropyLoss()
     size = f"{hidden} hidden" if model_name == "two_layer" else f"{filters}x{kernel_size}"
     title = f"Paper 004: {model_name} {size}"
