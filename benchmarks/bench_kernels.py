@@ -9,7 +9,7 @@ import sys
 import numpy as np
 
 from tinynet import backend
-from tinynet.kernels import convolution, lstm_cell, pooling
+from tinynet.kernels import adam, convolution, lstm_cell, pooling
 
 from common import machine, median_seconds
 
@@ -25,6 +25,8 @@ def cases(xp):
     state = [xp.asarray(rng.standard_normal((n, hidden), dtype=np.float32)) for _ in range(6)]
     peephole = xp.zeros((3, hidden), np.float32)
     one = np.float32(1)
+    weight, grad, m, v = (xp.asarray(rng.random((500, 3240), dtype=np.float32)) for _ in range(4))  # paper 001's fc1
+    adam_numbers = [np.float32(x) for x in (0.9, 0.999, 0.001 / 0.1, 0.001 ** 0.5, 1e-8)]  # step 1
     nbytes = lambda *arrays: sum(a.nbytes for a in arrays)  # noqa: E731
     return {
         "im2col 64x20x13x13 k5": (x, {"reference": lambda: convolution.im2col_reference(x, 5, 5, 1, 0),
@@ -51,6 +53,10 @@ def cases(xp):
             "cupy": lambda: lstm_cell.lstm_cell_backward(*state[:2], gates, *state[2:5], peephole, gates.copy(),
                                                          state[5])},
             nbytes(gates, gates, *state)),
+        "adam update 500x3240": (x, {
+            "reference": lambda: adam.adam_update_reference(weight, grad, m, v, *adam_numbers),
+            "numba": lambda: adam.adam_update_numba(*(a.reshape(-1) for a in (weight, grad, m, v)), *adam_numbers)},
+            nbytes(weight, grad, m, v, weight, m, v)),
     }
 
 

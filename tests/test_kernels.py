@@ -6,9 +6,9 @@ from numba import njit
 
 import tinynet as tn
 import tinynet.functional as F
+from tinynet.kernels import adam, pooling
 from tinynet.kernels import convolution as im2col_module
 from tinynet.kernels import lstm_cell as cell
-from tinynet.kernels import pooling
 from tinynet.kernels.activations import FASTMATH, fast_sigmoid, fast_tanh, stable_sigmoid
 
 from cases import lstm_cell_case
@@ -45,6 +45,22 @@ def test_max_pool_numba_equals_reference(case):
     gy = np.random.default_rng(2).standard_normal(y.shape).astype(x.dtype)
     np.testing.assert_allclose(pooling.max_pool_backward_numba(gy, arg, *x.shape),
                                pooling.max_pool_backward_reference(gy, arg_ref, x.shape), rtol=1e-6, atol=1e-6)
+
+
+@given(size=st.integers(1, 300), dtype=st.sampled_from([np.float32, np.float64]), step=st.integers(1, 50),
+       seed=st.integers(0, 999))
+def test_adam_update_numba_equals_reference(size, dtype, step, seed):
+    rng = np.random.default_rng(seed)
+    w, g, m = (rng.standard_normal(size).astype(dtype) for _ in range(3))
+    v = rng.random(size).astype(dtype)
+    beta1, beta2, lr, eps = 0.9, 0.999, 0.01, 1e-8
+    numbers = [dtype(x) for x in (beta1, beta2, lr / (1 - beta1 ** step), (1 - beta2 ** step) ** 0.5, eps)]
+    w_before, expected = w.copy(), [a.copy() for a in (w, g, m, v)]
+    adam.adam_update_reference(*expected, *numbers)
+    adam.adam_update_numba(w, g, m, v, *numbers)
+    assert not np.array_equal(w, w_before)
+    for got, want in zip((w, m, v), (expected[0], expected[2], expected[3])):
+        np.testing.assert_allclose(got, want, rtol=2e-6 if dtype == np.float32 else 1e-12, atol=1e-7)
 
 
 @given(n=st.integers(1, 5), hidden=st.integers(1, 7), peephole=st.booleans(),
@@ -104,6 +120,7 @@ def test_tinynet_numba_0_forces_the_references(monkeypatch):
     monkeypatch.setattr(im2col_module, "im2col_numba", fail)
     monkeypatch.setattr(pooling, "max_pool_forward_numba", fail)
     monkeypatch.setattr(cell, "lstm_cell_forward_numba", fail)
+    monkeypatch.setattr(adam, "adam_update_numba", fail)
     x = tn.tensor(np.ones((1, 1, 4, 4)))
     np.testing.assert_array_equal(F.conv2d(x, tn.tensor(np.ones((1, 1, 2, 2)))).numpy(), np.full((1, 1, 3, 3), 4.0))
     np.testing.assert_array_equal(F.max_pool2d(x, 2).numpy(), np.ones((1, 1, 2, 2)))
@@ -112,6 +129,10 @@ def test_tinynet_numba_0_forces_the_references(monkeypatch):
     gate = 1 / (1 + np.exp(-2.0))  # every gate's pre-activation is 1 + 1 = 2
     np.testing.assert_allclose(c.numpy(), [[gate * np.tanh(2.0)]])
     np.testing.assert_allclose(h.numpy(), gate * np.tanh(c.numpy()))
+    big = tn.nn.Parameter(np.ones(adam.PARALLEL_FROM, dtype=np.float32))  # large enough for the compiled update
+    big.grad = np.ones_like(big.data)
+    tn.optim.Adam([big], lr=0.5).step()
+    np.testing.assert_allclose(big.data, 0.5, rtol=1e-5)  # the first Adam step is lr * sign(g) (float32)
 
 
 def test_conv_in_batch_chunks_equals_one_pass(monkeypatch):

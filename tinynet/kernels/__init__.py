@@ -5,13 +5,16 @@
 2. a Numba version (``*_numba``), compiled once and cached on disk, the default on the CPU;
 3. a CuPy ``ElementwiseKernel`` where fusing elementwise steps pays (the LSTM cell).
 
+Some are whole-array updates rather than loops (adam.py: one pass of the Adam step instead of a dozen).
+
 ``TINYNET_NUMBA=0`` in the environment forces the references on the CPU, so a learner can step
 through them with a debugger. This package knows nothing of Tensors: arrays in, arrays out.
 """
+from .adam import adam_update
 from .convolution import col2im, conv_output_size, im2col
 from .dispatch import numba_enabled
 from .lstm_cell import lstm_cell_backward, lstm_cell_forward
 from .pooling import max_pool_backward, max_pool_forward
 
-__all__ = ["im2col", "col2im", "conv_output_size", "max_pool_forward", "max_pool_backward",
+__all__ = ["adam_update", "im2col", "col2im", "conv_output_size", "max_pool_forward", "max_pool_backward",
            "lstm_cell_forward", "lstm_cell_backward", "numba_enabled"]

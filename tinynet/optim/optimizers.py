@@ -5,6 +5,7 @@ Notation: w the weight, g its gradient (after weight decay), lr the learning rat
 from __future__ import annotations
 
 from ..backend import get_array_module
+from ..kernels import adam_update
 from .optimizer import Optimizer, check_hyperparameter
 
 
@@ -112,11 +113,6 @@ class Adam(Optimizer):
         if "step" not in state:
             state.update(step=0, exp_avg=xp.zeros_like(parameter.data), exp_avg_sq=xp.zeros_like(parameter.data))
         state["step"] += 1
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m *= beta1
-        m += (1 - beta1) * g
-        v *= beta2
-        v += (1 - beta2) * g * g
         correction1, correction2 = 1 - beta1 ** state["step"], 1 - beta2 ** state["step"]
-        denominator = xp.sqrt(v) / (correction2 ** 0.5) + self.eps
-        parameter.data -= (self.lr / correction1) * m / denominator
+        adam_update(parameter.data, g, state["exp_avg"], state["exp_avg_sq"], beta1, beta2,
+                    self.lr / correction1, correction2 ** 0.5, self.eps)  # tinynet/kernels/adam.py
