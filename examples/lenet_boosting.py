@@ -12,15 +12,18 @@ outputs (tinynet/boosting.py). Each net trains as examples/lenet_resnet_fmnist.p
     python examples/lenet_boosting.py --model lenet5 --augment 4        # nets 2 and 3 see 4 shifted and
                                         # flipped copies of each filtered pattern per epoch (Drucker et al.
                                         # enlarged the filtered sets with deformed patterns)
+    python examples/lenet_boosting.py --model lenet5 --pool 4           # nets 2 and 3 are filtered from the
+                                        # training set plus 4 fixed shifted and flipped copies of it
+                                        # (Drucker et al. filtered a stream of deformed patterns)
 Every run also reports where nets 1 and 2 disagree (the only place the ensemble can gain) and how
 often each net is right there.
 """
 import time
 
 import numpy as np
-from lenet_resnet_fmnist import MODELS, augmented, transforms
+from lenet_resnet_fmnist import MODELS, augmented, shift_and_flip, transforms
 
-from tinynet import nn, optim
+from tinynet import data, nn, optim
 from tinynet.boosting import BoostedEnsemble, boost, disagreement_study
 from tinynet.train import EarlyStopping, evaluate, fit, new_history
 
@@ -39,18 +42,31 @@ def main(argv=None):
     p.add_argument("--augment", type=int, default=0, metavar="K",
                    help="with --method filter: nets 2 and 3 train on K randomly shifted and flipped copies of "
                         "each filtered pattern per epoch (0: the filtered patterns as they are)")
+    p.add_argument("--pool", type=int, default=0, metavar="K",
+                   help="with --method filter: filter the sets of nets 2 and 3 from the training set plus K "
+                        "randomly shifted and flipped copies of it, made once (0: from the training set)")
     args = p.parse_args(argv)
-    if args.augment < 0:
-        example_cli.fail(f"--augment must be >= 0 copies, got {args.augment}")
-    if args.method != "filter" and (args.augment or args.warm_start):
-        example_cli.fail("--augment and --warm-start change how nets 2 and 3 learn their filtered sets; they "
-                         "apply to --method filter, not to --method average")
+    for flag, copies in (("--augment", args.augment), ("--pool", args.pool)):
+        if copies < 0:
+            example_cli.fail(f"{flag} must be >= 0 copies, got {copies}")
+    if args.method != "filter" and (args.augment or args.warm_start or args.pool):
+        example_cli.fail("--augment, --pool and --warm-start change how nets 2 and 3 get or learn their filtered "
+                         "sets; they apply to --method filter, not to --method average")
     run_name = args.model + ("_average" if args.method == "average" else "_warm" if args.warm_start else "")
-    run_name += f"_augment{args.augment}" if args.augment else ""
+    run_name += (f"_augment{args.augment}" if args.augment else "") + (f"_pool{args.pool}" if args.pool else "")
     example_cli.setup(args, "lenet_boosting", run_name=run_name)
     train_transform, plain = transforms(args.model)
     loaders = example_cli.load_data(args, transform=train_transform, test_transform=plain, validation_fraction=0.1)
     run_boosting(args, loaders, plain)
+
+
+def deformed_pool(dataset, copies, seed):
+    """The patterns plus ``copies`` randomly shifted (up to 2 pixels) and flipped copies of each, drawn
+    once, so that a pattern net 1 got wrong is the very image net 2 trains on."""
+    rng = np.random.default_rng(seed)
+    deform = shift_and_flip()
+    inputs = [dataset.inputs] + [deform(dataset.inputs, rng) for _ in range(copies)]
+    return data.ArrayDataset(np.concatenate(inputs), np.tile(dataset.targets, copies + 1), dataset.classes)
 
 
 def run_boosting(args, loaders, plain):
@@ -93,7 +109,8 @@ def run_boosting(args, loaders, plain):
                 net.load_state_dict(made[0].state_dict())
             made.append(net)
             return net
-        ensemble, info = boost(new_net, train, predict, train_loader.dataset, args.seed)
+        ensemble, info = boost(new_net, train, predict, train_loader.dataset, args.seed,
+                               pool=deformed_pool(train_loader.dataset, args.pool, args.seed) if args.pool else None)
     results = [evaluate(member, test_loader) for member in ensemble.members]
     for k, result in enumerate(results, 1):
         print(f"net {k}: test accuracy {result['accuracy'] * 100:.2f}%")

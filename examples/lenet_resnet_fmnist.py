@@ -24,10 +24,15 @@ import example_cli  # examples/example_cli.py: flags, data and report shared by 
 MODELS = {"lenet5": lenet5, "conv2bn": conv2_bn, "resnet18": ResNet18}
 
 
+def shift_and_flip():
+    """A random 28x28 crop of the image padded by 2 (a shift of up to 2 pixels), then a random
+    horizontal flip."""
+    return data.Compose(data.RandomCrop(28, 2), data.RandomHorizontalFlip())
+
+
 def augmented(transform):
-    """``transform``, then a random 28x28 crop of the image padded by 2 (a shift of up to 2 pixels)
-    and a random horizontal flip: a new variant of each pattern every time it is drawn."""
-    return data.Compose(transform, data.RandomCrop(28, 2), data.RandomHorizontalFlip())
+    """``transform``, then shift_and_flip: a new variant of each pattern every time it is drawn."""
+    return data.Compose(transform, shift_and_flip())
 
 
 def transforms(model_name):

@@ -82,6 +82,18 @@ def test_boosting_augment_enlarges_the_filtered_sets_of_nets_2_and_3(tmp_path, c
     assert status != 0 and "apply to --method filter" in stderr and "Traceback" not in stderr
 
 
+def test_boosting_pool_filters_nets_2_and_3_from_deformed_copies(tmp_path, capsys):
+    run_example("lenet_boosting.py", ["--model", "lenet5", "--pool", "2", "--out", str(tmp_path)])
+    out, metrics = capsys.readouterr().out, json.loads((tmp_path / "metrics.json").read_text())
+    patterns = int(out.split("boosting: net 1 on all ")[1].split(" patterns")[0].replace(",", ""))
+    assert f"boosting: net 2 on {metrics['net2_patterns']:,} patterns of {3 * patterns:,}" in out
+    status, stderr = run_script("lenet_boosting.py", "--quick", "--pool", "-2", "--out", str(tmp_path / "bad"))
+    assert status != 0 and "--pool must be >= 0 copies, got -2" in stderr and "Traceback" not in stderr
+    status, stderr = run_script("lenet_boosting.py", "--quick", "--pool", "2", "--method", "average",
+                                "--out", str(tmp_path / "bad"))
+    assert status != 0 and "apply to --method filter" in stderr and "Traceback" not in stderr
+
+
 def test_boosting_writes_every_output_and_a_saved_ensemble_tests_the_same(tmp_path):
     run_example("lenet_boosting.py", ["--model", "lenet5", "--out", str(tmp_path / "trained")])
     check_outputs(tmp_path / "trained")

@@ -118,6 +118,23 @@ def test_boost_trains_three_nets_on_the_filtered_sets():
     assert trained_on[2] == [0.0, 5.0, 6.0, 7.0] and info == {"net2_patterns": 6, "net3_patterns": 4}
 
 
+def test_boost_filters_nets_2_and_3_from_the_pool_when_given():
+    dataset = data.ArrayDataset(np.arange(4, dtype=np.float32).reshape(4, 1), np.array([0, 1, 0, 1]))
+    pool = data.ArrayDataset(np.arange(10, 16, dtype=np.float32).reshape(6, 1), np.array([0, 1, 0, 1, 0, 1]))
+    trained_on, predicted_on = [], []
+    predictions = iter([np.array([0, 0, 0, 1, 1, 1]),   # net 1 on the pool: wrong on 11, 14 -> 2 wrong
+                        np.array([0, 1, 0, 1, 1, 1])])  # net 2: disagrees with net 1 on 11 only
+
+    def predict(model, d):
+        predicted_on.append(len(d))
+        return next(predictions)
+    boost(lambda: nn.Linear(1, 2), lambda model, d: trained_on.append(sorted(d.inputs.ravel())), predict, dataset,
+          log=lambda message: None, pool=pool)
+    assert trained_on[0] == [0.0, 1.0, 2.0, 3.0] and predicted_on == [6, 6]  # net 1 on the dataset only
+    assert len(trained_on[1]) == 4 and {11.0, 14.0} <= set(trained_on[1]) and set(trained_on[1]) <= set(range(10, 16))
+    assert trained_on[2] == [11.0]
+
+
 def test_disagreement_study_scores_each_net_where_nets_1_and_2_disagree():
     targets = np.array([0, 1, 2, 3, 4])
     net1, net2, net3 = np.array([0, 1, 2, 0, 0]), np.array([0, 1, 1, 3, 1]), np.array([9, 9, 2, 0, 4])

@@ -61,25 +61,29 @@ class BoostedEnsemble(nn.Module):
         return total
 
 
-def boost(model_factory, train, predict, dataset, seed=0, log=print):
+def boost(model_factory, train, predict, dataset, seed=0, log=print, pool=None):
     """Train three nets by filtering and return (ensemble, info).
 
     model_factory() -> a new model; train(model, dataset) trains it in place; predict(model, dataset)
     -> predicted classes (NumPy). ``dataset`` is an ArrayDataset. info holds each set's size.
+    ``pool`` (an ArrayDataset; default ``dataset``, the paper's method) is where the sets of nets 2
+    and 3 are filtered from: Drucker et al. filtered a stream of new, deformed patterns, so that the
+    later nets' sets are not limited to the few training patterns net 1 gets wrong.
     """
+    pool = dataset if pool is None else pool
     net1 = model_factory()
     log(f"boosting: net 1 on all {len(dataset):,} patterns")
     train(net1, dataset)
-    predictions_1 = predict(net1, dataset)
-    second = second_net_indices(predictions_1 == dataset.targets, seed)
-    log(f"boosting: net 2 on {len(second):,} patterns (half right, half wrong for net 1)")
+    predictions_1 = predict(net1, pool)
+    second = second_net_indices(predictions_1 == pool.targets, seed)
+    log(f"boosting: net 2 on {len(second):,} patterns of {len(pool):,} (half right, half wrong for net 1)")
     net2 = model_factory()
-    train(net2, dataset.take(second))
-    third = third_net_indices(predictions_1, predict(net2, dataset))
+    train(net2, pool.take(second))
+    third = third_net_indices(predictions_1, predict(net2, pool))
     if len(third) == 0:
         raise RuntimeError("boosting: nets 1 and 2 agree on every training pattern, so net 3 has nothing "
                            "to learn from; train net 1 for fewer epochs or use a larger training set")
     log(f"boosting: net 3 on the {len(third):,} patterns where nets 1 and 2 disagree")
     net3 = model_factory()
-    train(net3, dataset.take(third))
+    train(net3, pool.take(third))
     return BoostedEnsemble([net1, net2, net3]), {"net2_patterns": int(len(second)), "net3_patterns": int(len(third))}
