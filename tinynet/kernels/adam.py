@@ -21,8 +21,8 @@ from ..backend import get_array_module
 from .activations import FASTMATH
 from .dispatch import kernel_version
 
-# Below this many elements the arrays stay in cache and the NumPy form is as fast; starting the
-# threads cost more than they saved in a training step (LSTM and LeNet-5 steps 0.2 ms slower).
+# Below this many elements the compiled pass saved nothing in a training step: starting its threads
+# beside OpenBLAS's made the LSTM and LeNet-5 steps about 0.2 ms slower (benchmarks/RESULTS.md).
 PARALLEL_FROM = 2 ** 16
 
 
@@ -51,8 +51,8 @@ def adam_update_numba(w, g, m, v, beta1, beta2, step_size, root_correction2, eps
 
 
 def adam_update(w, g, m, v, beta1, beta2, step_size, root_correction2, eps):
-    """Update w, m, v (same shape and dtype) in place; the numbers are cast to the arrays' dtype so
-    float32 arrays are updated in float32 arithmetic by either version."""
+    """Update w, m, v (same shape and dtype) in place. The numbers are cast to the arrays' dtype
+    (a NumPy float64 number would turn float32 arrays into float64 temporaries)."""
     numbers = tuple(w.dtype.type(x) for x in (beta1, beta2, step_size, root_correction2, eps))
     compiled = w.size >= PARALLEL_FROM and all(a.flags.c_contiguous and a.dtype == w.dtype for a in (w, g, m, v))
     if kernel_version(w, "adam update", compiled=compiled) == "numba":
