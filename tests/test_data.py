@@ -142,6 +142,27 @@ def test_loader_determinism_batches_and_device_tensors():
     assert batches[0][1].dtype.kind == "i"
 
 
+def test_loader_keeps_array_data_on_the_device_only_under_device_transforms():
+    """The resident path (data set copied to the device once, batches gathered there) and the host
+    path (each batch built on the host) give the same batches; random crops and flips stay on the host."""
+    dataset = data.ArrayDataset(np.arange(7 * 4 * 4, dtype=np.uint8).reshape(7, 4, 4), np.arange(7) % 3)
+    scale = data.Compose(data.ScaleTo01(), data.AddChannel())
+
+    def on_host(batch, rng):  # the same transform, without the on_device mark
+        return scale(batch, rng)
+    resident = data.DataLoader(dataset, 3, shuffle=True, seed=1, transform=scale)
+    hosted = data.DataLoader(dataset, 3, shuffle=True, seed=1, transform=on_host)
+    assert resident.resident and not hosted.resident
+    for _ in range(2):  # two epochs: the second reuses the copy and reshuffles
+        for (x1, y1), (x2, y2) in zip(resident, hosted):
+            np.testing.assert_array_equal(x1.numpy(), x2.numpy())
+            np.testing.assert_array_equal(y1.numpy(), y2.numpy())
+    assert resident._device_arrays[0] is dataset.inputs  # on the CPU the "copy" is the array itself
+    assert data.DataLoader(dataset, 3).resident  # no transform: nothing to run on the host
+    flips = data.Compose(data.ScaleTo01(), data.RandomHorizontalFlip())
+    assert not data.DataLoader(dataset, 3, transform=flips).resident
+
+
 def test_split_and_subset_sizes_and_seed():
     dataset = data.ArrayDataset(np.zeros((100, 3)), np.arange(100))
     train, val = data.random_split(dataset, [0.67, 0.33], seed=1)

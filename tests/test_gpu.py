@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import tinynet as tn
 import tinynet.functional as F
-from tinynet import backend, nn
+from tinynet import backend, data, nn
 from tinynet.kernels import convolution, lstm_cell, pooling
 
 from cases import lstm_cell_case
@@ -110,3 +110,15 @@ def test_model_on_gpu_matches_cpu():
     F.cross_entropy(out_cpu, np.arange(8)).backward()
     for p_cpu, p_gpu in zip(cpu_model.parameters(), gpu_model.parameters()):
         np.testing.assert_allclose(backend.to_numpy(p_gpu.grad), p_cpu.grad, rtol=1e-3, atol=1e-5)
+
+
+def test_loader_gathers_batches_from_a_copy_on_the_gpu():
+    dataset = data.ArrayDataset(np.arange(10 * 9, dtype=np.uint8).reshape(10, 3, 3), np.arange(10))
+    transform = data.Compose(data.ScaleTo01(), data.AddChannel())
+    on_gpu = data.DataLoader(dataset, 4, shuffle=True, seed=2, transform=transform, device="gpu")
+    on_cpu = data.DataLoader(dataset, 4, shuffle=True, seed=2, transform=transform)
+    for (xg, yg), (xc, yc) in zip(on_gpu, on_cpu):
+        assert xg.device == "gpu" and yg.device == "gpu"
+        np.testing.assert_array_equal(xg.numpy(), xc.numpy())
+        np.testing.assert_array_equal(yg.numpy(), yc.numpy())
+    assert not isinstance(on_gpu._device_arrays[0], np.ndarray)  # the data set lives on the GPU

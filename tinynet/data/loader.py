@@ -73,6 +73,11 @@ class DataLoader:
     inputs are float32 after ``transform`` (a function of a NumPy batch and a generator, see
     tinynet.data.transforms); targets stay integers. With ``shuffle``, epoch e uses the order drawn
     from ``seed`` + e, so runs repeat exactly and a resumed run continues the same sequence.
+
+    An ArrayDataset whose transform works on device arrays too (``on_device``: scaling, normalising,
+    adding the channel axis; not the random crops and flips) is copied to the device once, at the
+    first epoch, and each batch is gathered there: no copy from the host per batch on a GPU. Other
+    datasets and transforms build each batch on the host and copy it over.
     """
 
     def __init__(self, dataset, batch_size=32, shuffle=False, drop_last=False, seed=0,
@@ -83,6 +88,8 @@ class DataLoader:
         self.seed, self.transform, self.dtype = seed, transform, dtype
         self.device = normalize_device(device)
         self.epoch = 0
+        self.resident = isinstance(dataset, ArrayDataset) and getattr(transform, "on_device", transform is None)
+        self._device_arrays = None
 
     def __len__(self):
         n = len(self.dataset)
@@ -94,9 +101,16 @@ class DataLoader:
         n = len(self.dataset)
         order = rng.permutation(n) if self.shuffle else np.arange(n)
         xp = array_module(self.device)
+        if self.resident:
+            if self._device_arrays is None:
+                self._device_arrays = xp.asarray(self.dataset.inputs), xp.asarray(self.dataset.targets)
+            order = xp.asarray(order)  # one copy per epoch
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             indices = order[start:start + self.batch_size]
-            inputs, targets = self.dataset[indices]
+            if self.resident:
+                inputs, targets = (array[indices] for array in self._device_arrays)
+            else:
+                inputs, targets = self.dataset[indices]
             inputs = inputs.astype(self.dtype)
             if self.transform is not None:
                 inputs = self.transform(inputs, rng).astype(self.dtype, copy=False)

@@ -1,6 +1,8 @@
 """Transforms of whole NumPy batches, each a callable ``transform(batch, rng) -> batch``.
 
 Images are (N, H, W) or (N, C, H, W); pixel values arrive as float copies of the stored bytes.
+``on_device = True`` marks the transforms written with plain array operations, which work on CuPy
+batches as well: a DataLoader then keeps the whole data set on the GPU (tinynet/data/loader.py).
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import numpy as np
 class Compose:
     def __init__(self, *transforms):
         self.transforms = transforms
+        self.on_device = all(getattr(transform, "on_device", False) for transform in transforms)
 
     def __call__(self, batch, rng):
         for transform in self.transforms:
@@ -20,12 +23,16 @@ class Compose:
 class ScaleTo01:
     """x / 255: bytes 0..255 to [0, 1]."""
 
+    on_device = True
+
     def __call__(self, batch, rng):
         return batch / np.float32(255)
 
 
 class Normalize:
     """(x - mean) / std with scalar statistics (Fashion-MNIST train: mean 0.2860, std 0.3530)."""
+
+    on_device = True
 
     def __init__(self, mean, std):
         self.mean, self.std = np.float32(mean), np.float32(std)
@@ -36,6 +43,8 @@ class Normalize:
 
 class AddChannel:
     """(N, H, W) -> (N, 1, H, W) for convolutional models."""
+
+    on_device = True
 
     def __call__(self, batch, rng):
         return batch[:, None] if batch.ndim == 3 else batch
