@@ -93,6 +93,38 @@ def test_lstm_gradcheck_on_cupy(peephole):
     tn.gradcheck(lambda *w: model(x.detach(), (state[0].detach(), state[1].detach())), model.parameters())
 
 
+@pytest.mark.parametrize("peephole", [False, True])
+def test_lstm_whole_sequence_kernel_gradcheck(peephole, monkeypatch):
+    monkeypatch.setenv("TINYNET_CUDA_LSTM_SEQUENCE", "1")
+    test_lstm_gradcheck_on_cupy(peephole)
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(np.float32, 1e-5), (np.float64, 1e-12)])
+def test_lstm_whole_sequence_kernel_equals_the_step_loop(dtype, tolerance, monkeypatch):
+    """One launch for all time steps (TINYNET_CUDA_LSTM_SEQUENCE=1) against the per-step loop: outputs,
+    final states and every gradient, batch_first (its output gradient arrives non-contiguous), peepholes."""
+    tn.manual_seed(0)
+    model = nn.LSTM(5, 7, num_layers=2, batch_first=True, peephole=True).to("gpu")
+    for p in model.parameters():
+        p.data = p.data.astype(dtype)
+    x = np.random.default_rng(2).standard_normal((3, 6, 5)).astype(dtype)
+    results, kernels = {}, {}
+    for setting in ("0", "1"):
+        monkeypatch.setenv("TINYNET_CUDA_LSTM_SEQUENCE", setting)
+        model.zero_grad()
+        inputs = tn.tensor(x, device="gpu", dtype=dtype, requires_grad=True)
+        with tn.profile() as profiler:
+            output, (h_n, c_n) = model(inputs)
+            (output.sum() * 0.5 + (h_n * c_n).sum()).backward()
+        kernels[setting] = profiler.rows["LSTMLayer"]["kernels"]
+        results[setting] = [t.numpy() for t in (output, h_n, c_n)] + [backend.to_numpy(inputs.grad)] + \
+            [backend.to_numpy(p.grad) for p in model.parameters()]
+    assert kernels["0"] == {"lstm cell forward: cupy", "lstm cell backward: cupy"}
+    assert kernels["1"] == {"lstm sequence forward: cupy", "lstm sequence backward: cupy"}
+    for step_loop, sequence in zip(results["0"], results["1"]):
+        np.testing.assert_allclose(sequence, step_loop, rtol=tolerance, atol=tolerance)
+
+
 def test_model_on_gpu_matches_cpu():
     tn.manual_seed(0)
     cpu_model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),

@@ -135,6 +135,14 @@ def test_tinynet_numba_0_forces_the_references(monkeypatch):
     np.testing.assert_allclose(big.data, 0.5, rtol=1e-5)  # the first Adam step is lr * sign(g) (float32)
 
 
+def test_the_whole_sequence_lstm_kernel_is_cuda_only(monkeypatch):
+    """On NumPy arrays the layer always runs its per-step loop, whatever TINYNET_CUDA_LSTM_SEQUENCE says
+    (the CUDA kernel itself is checked against the loop in tests/test_gpu.py)."""
+    monkeypatch.setenv("TINYNET_CUDA_LSTM_SEQUENCE", "1")
+    gates, g_out = np.zeros((2, 3, 8), np.float32), np.zeros((2, 3, 2), np.float32)
+    assert cell.sequence_forward_kernel(gates) is None and cell.sequence_backward_kernel(g_out) is None
+
+
 def test_conv_in_batch_chunks_equals_one_pass(monkeypatch):
     rng = np.random.default_rng(0)
     x = tn.tensor(rng.standard_normal((5, 2, 6, 6)), requires_grad=True)

@@ -9,7 +9,8 @@ Per time step t (gate order i, f, g, o; see tinynet/kernels/lstm_cell.py for the
 Speed comes from doing in Python only what must be sequential: the input projection of all T steps
 is one matrix product before the loop, each step is one (N, H) x (H, 4H) product plus one fused
 kernel, and backward (backpropagation through time over raw arrays) gathers the gate gradients of
-all steps so that dW_ih, dW_hh and dx are again single matrix products.
+all steps so that dW_ih, dW_hh and dx are again single matrix products. On a GPU, with
+TINYNET_CUDA_LSTM_SEQUENCE=1, one CUDA kernel runs the whole loop (tinynet/kernels/lstm_cell.py).
 """
 from __future__ import annotations
 
@@ -42,10 +43,14 @@ class LSTMLayer(Function):
         cs, tanh_cs = xp.empty_like(hs), xp.empty((steps, batch, hidden), x.dtype)
         hs[0], cs[0] = h0, c0
         w_hh_t = xp.ascontiguousarray(w_hh.T)
-        cell_forward = cell_kernels.forward_kernel(gates)
-        for t in range(steps):
-            gates[t] += hs[t] @ w_hh_t
-            cell_forward(gates[t], cs[t], peephole, hs[t + 1], cs[t + 1], tanh_cs[t])
+        whole_sequence = cell_kernels.sequence_forward_kernel(gates)  # a GPU kernel for all steps, or None
+        if whole_sequence is not None:
+            whole_sequence(gates, w_hh_t, peephole, hs, cs, tanh_cs)
+        else:
+            cell_forward = cell_kernels.forward_kernel(gates)
+            for t in range(steps):
+                gates[t] += hs[t] @ w_hh_t
+                cell_forward(gates[t], cs[t], peephole, hs[t + 1], cs[t + 1], tanh_cs[t])
         self.x, self.w_ih, self.w_hh, self.peephole_weights = x, w_ih, w_hh, peephole
         self.acts, self.hs, self.cs, self.tanh_cs = gates, hs, cs, tanh_cs
         return hs[1:], hs[steps], cs[steps]
@@ -55,14 +60,18 @@ class LSTMLayer(Function):
         steps, batch, hidden = g_out.shape
         d_gates = xp.empty_like(self.acts)
         dh, dc = g_h_last.copy(), g_c_last.copy()
-        dc_prev = xp.empty_like(dc)
-        cell_backward = cell_kernels.backward_kernel(dh)
-        for t in reversed(range(steps)):
-            dh += g_out[t]
-            cell_backward(dh, dc, self.acts[t], self.cs[t], self.cs[t + 1], self.tanh_cs[t],
-                          self.peephole_weights, d_gates[t], dc_prev)
-            dh = d_gates[t] @ self.w_hh
-            dc, dc_prev = dc_prev, dc
+        whole_sequence = cell_kernels.sequence_backward_kernel(g_out)  # a GPU kernel for all steps, or None
+        if whole_sequence is not None:
+            whole_sequence(g_out, self.acts, self.cs, self.tanh_cs, self.w_hh, self.peephole_weights, d_gates, dh, dc)
+        else:
+            dc_prev = xp.empty_like(dc)
+            cell_backward = cell_kernels.backward_kernel(dh)
+            for t in reversed(range(steps)):
+                dh += g_out[t]
+                cell_backward(dh, dc, self.acts[t], self.cs[t], self.cs[t + 1], self.tanh_cs[t],
+                              self.peephole_weights, d_gates[t], dc_prev)
+                dh = d_gates[t] @ self.w_hh
+                dc, dc_prev = dc_prev, dc
         d_flat = d_gates.reshape(steps * batch, 4 * hidden)
         dx = (d_flat @ self.w_ih).reshape(self.x.shape) if self.needs_input_grad[0] else None
         dw_ih = d_flat.T @ self.x.reshape(steps * batch, -1)

@@ -18,9 +18,12 @@ dL/dc_prev:
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from numba import njit
 
+from .. import instrument
 from ..backend import get_array_module
 from .activations import FASTMATH, fast_sigmoid, fast_tanh, stable_sigmoid
 from .dispatch import kernel_version
@@ -117,29 +120,140 @@ def lstm_cell_backward_numba(dh, dc_next, acts, c_prev, c, tanh_c, peephole, d_g
 
 
 # ----------------------------------------------------------------------------- CUDA (CuPy)
-# The same equations in CUDA C++, one thread per (n, j) element; sigmoid_ is stable_sigmoid's formula.
-_CUDA_PREAMBLE = """
-template <typename T> __device__ T sigmoid_(T x) {  // e = exp(-|x|): no overflow for any x
-    const T e = exp(x >= 0 ? -x : x);
-    return x >= 0 ? T(1) / (T(1) + e) : e / (T(1) + e);
+# The same equations in CUDA C++, written once as device functions (sigmoid_ is stable_sigmoid's
+# formula) and used by two kinds of kernel:
+# - per time step, one thread per (n, j) element of the state (ElementwiseKernel);
+# - per sequence, one launch running all T steps of a layer: one block per batch row keeps that row's
+#   h and c in shared memory, its threads compute the row's 4H recurrent sums h W_hh^T (W_hh read
+#   from the GPU's caches) and then the cell; backward runs the steps in reverse the same way. This
+#   replaces T matrix products and T cell kernels (about 4 launches per step) by one launch.
+_CUDA_PREAMBLE = r"""
+template <typename S> __device__ S sigmoid_(S x) {  // e = exp(-|x|): no overflow for any x
+    const S e = exp(x >= 0 ? -x : x);
+    return x >= 0 ? S(1) / (S(1) + e) : e / (S(1) + e);
+}
+
+// S is the scalar type (CuPy's ElementwiseKernels define their own T).
+template <typename S> __device__ void cell_forward_(
+        S a_i, S a_f, S a_g, S a_o, S c_prev, S w_ci, S w_cf, S w_co,
+        S& i, S& f, S& g, S& o, S& c, S& tanh_c, S& h) {
+    i = sigmoid_(a_i + w_ci * c_prev);
+    f = sigmoid_(a_f + w_cf * c_prev);
+    g = tanh(a_g);
+    c = f * c_prev + i * g;
+    o = sigmoid_(a_o + w_co * c);
+    tanh_c = tanh(c);
+    h = o * tanh_c;
+}
+
+template <typename S> __device__ void cell_backward_(
+        S dh, S dc_next, S i, S f, S g, S o, S c_prev, S tanh_c, S w_ci, S w_cf, S w_co,
+        S& d_i, S& d_f, S& d_g, S& d_o, S& dc_prev) {
+    d_o = dh * tanh_c * o * (S(1) - o);
+    const S dc = dc_next + dh * o * (S(1) - tanh_c * tanh_c) + d_o * w_co;
+    d_i = dc * g * i * (S(1) - i);
+    d_f = dc * c_prev * f * (S(1) - f);
+    d_g = dc * i * (S(1) - g * g);
+    dc_prev = dc * f + d_i * w_ci + d_f * w_cf;
 }
 """
 
+_CUDA_SEQUENCE_KERNELS = r"""
+// gates (T, N, 4H): x W_ih^T + biases on entry, the activations [i, f, g, o] on exit; w_hh_t (H, 4H);
+// peephole (3, H); hs, cs (T + 1, N, H) with hs[0], cs[0] given; tanh_cs (T, N, H).
+template <typename T> __global__ void lstm_sequence_forward(
+        T* gates, const T* w_hh_t, const T* peephole, T* hs, T* cs, T* tanh_cs, int steps, int batch, int H) {
+    extern __shared__ __align__(16) unsigned char shared_bytes[];
+    T* h = reinterpret_cast<T*>(shared_bytes);  // this row's h_{t-1}, c_{t-1} and pre-activations
+    T* c = h + H;
+    T* a = c + H;
+    const int b = blockIdx.x;
+    for (int j = threadIdx.x; j < H; j += blockDim.x) {
+        h[j] = hs[(long long)b * H + j];
+        c[j] = cs[(long long)b * H + j];
+    }
+    __syncthreads();
+    for (int t = 0; t < steps; ++t) {
+        const long long row = (long long)t * batch + b;
+        T* act = gates + row * 4 * H;
+        for (int j = threadIdx.x; j < 4 * H; j += blockDim.x) {
+            T total = act[j];
+            for (int k = 0; k < H; ++k) total += h[k] * w_hh_t[(long long)k * 4 * H + j];
+            a[j] = total;
+        }
+        __syncthreads();  // every sum done before h and c change
+        const long long next = row + batch;  // (t + 1, b) in hs and cs
+        for (int j = threadIdx.x; j < H; j += blockDim.x) {
+            T i, f, g, o, c_new, tanh_c, h_new;
+            cell_forward_(a[j], a[H + j], a[2 * H + j], a[3 * H + j], c[j], peephole[j], peephole[H + j],
+                          peephole[2 * H + j], i, f, g, o, c_new, tanh_c, h_new);
+            act[j] = i; act[H + j] = f; act[2 * H + j] = g; act[3 * H + j] = o;
+            hs[next * H + j] = h_new; cs[next * H + j] = c_new; tanh_cs[row * H + j] = tanh_c;
+            h[j] = h_new; c[j] = c_new;
+        }
+        __syncthreads();  // the new h complete before the next step's sums
+    }
+}
+
+// Backpropagation through time. g_out (T, N, H) = dL/dh_t from above; acts, cs, tanh_cs as the forward
+// left them; w_hh (4H, H). dh, dc (N, H): dL/dh_T, dL/dc_T on entry, dL/dh_0, dL/dc_0 on exit.
+// d_gates (T, N, 4H) receives dL/d(pre-activations) of every step.
+template <typename T> __global__ void lstm_sequence_backward(
+        const T* g_out, const T* acts, const T* cs, const T* tanh_cs, const T* w_hh, const T* peephole,
+        T* d_gates, T* dh, T* dc, int steps, int batch, int H) {
+    extern __shared__ __align__(16) unsigned char shared_bytes[];
+    T* dh_s = reinterpret_cast<T*>(shared_bytes);
+    T* dc_s = dh_s + H;
+    T* d_s = dc_s + H;
+    const int b = blockIdx.x;
+    for (int j = threadIdx.x; j < H; j += blockDim.x) {
+        dh_s[j] = dh[(long long)b * H + j];
+        dc_s[j] = dc[(long long)b * H + j];
+    }
+    __syncthreads();
+    for (int t = steps - 1; t >= 0; --t) {
+        const long long row = (long long)t * batch + b;
+        const T* act = acts + row * 4 * H;
+        T* d_row = d_gates + row * 4 * H;
+        for (int j = threadIdx.x; j < H; j += blockDim.x) {
+            T d_i, d_f, d_g, d_o, dc_prev;  // cs[t] is c_{t-1}, the state this step started from
+            cell_backward_(dh_s[j] + g_out[row * H + j], dc_s[j], act[j], act[H + j], act[2 * H + j],
+                           act[3 * H + j], cs[row * H + j], tanh_cs[row * H + j], peephole[j], peephole[H + j],
+                           peephole[2 * H + j], d_i, d_f, d_g, d_o, dc_prev);
+            d_s[j] = d_i; d_s[H + j] = d_f; d_s[2 * H + j] = d_g; d_s[3 * H + j] = d_o;
+            d_row[j] = d_i; d_row[H + j] = d_f; d_row[2 * H + j] = d_g; d_row[3 * H + j] = d_o;
+            dc_s[j] = dc_prev;
+        }
+        __syncthreads();
+        for (int k = threadIdx.x; k < H; k += blockDim.x) {  // dL/dh_{t-1} = d_gates[t] W_hh
+            T total = 0;
+            for (int j = 0; j < 4 * H; ++j) total += d_s[j] * w_hh[(long long)j * H + k];
+            dh_s[k] = total;
+        }
+        __syncthreads();
+    }
+    for (int j = threadIdx.x; j < H; j += blockDim.x) {
+        dh[(long long)b * H + j] = dh_s[j];
+        dc[(long long)b * H + j] = dc_s[j];
+    }
+}
+"""
+
+_CUDA_TYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
+_SHARED_MEMORY = 48 * 1024  # bytes a block may use without asking the driver for more
+
 
 def _cupy_kernels(cupy):
-    """Build the two CuPy ElementwiseKernels once; one thread per (n, j) element of the state."""
+    """Build the CuPy kernels once: the two per-step ElementwiseKernels (one thread per (n, j) element
+    of the state) and the whole-sequence kernels for float32 and float64."""
     if not hasattr(_cupy_kernels, "cache"):
         forward = cupy.ElementwiseKernel(
             "T c_prev, raw T peephole, int32 H", "raw T gates, T h, T c, T tanh_c",
             """
             const int n = i / H, j = i % H, row = n * 4 * H;
-            const T ig = sigmoid_(gates[row + j] + peephole[j] * c_prev);
-            const T fg = sigmoid_(gates[row + H + j] + peephole[H + j] * c_prev);
-            const T gg = tanh(gates[row + 2 * H + j]);
-            c = fg * c_prev + ig * gg;
-            const T og = sigmoid_(gates[row + 3 * H + j] + peephole[2 * H + j] * c);
-            tanh_c = tanh(c);
-            h = og * tanh_c;
+            T ig, fg, gg, og;
+            cell_forward_(gates[row + j], gates[row + H + j], gates[row + 2 * H + j], gates[row + 3 * H + j],
+                          c_prev, peephole[j], peephole[H + j], peephole[2 * H + j], ig, fg, gg, og, c, tanh_c, h);
             gates[row + j] = ig; gates[row + H + j] = fg;
             gates[row + 2 * H + j] = gg; gates[row + 3 * H + j] = og;
             """, "tinynet_lstm_cell_forward", preamble=_CUDA_PREAMBLE)
@@ -148,18 +262,62 @@ def _cupy_kernels(cupy):
             "raw T d_gates, T dc_prev",
             """
             const int n = i / H, j = i % H, row = n * 4 * H;
-            const T ig = acts[row + j], fg = acts[row + H + j];
-            const T gg = acts[row + 2 * H + j], og = acts[row + 3 * H + j];
-            const T d_o = dh * tanh_c * og * (T(1) - og);
-            const T dc = dc_next + dh * og * (T(1) - tanh_c * tanh_c) + d_o * peephole[2 * H + j];
-            const T d_i = dc * gg * ig * (T(1) - ig);
-            const T d_f = dc * c_prev * fg * (T(1) - fg);
+            T d_i, d_f, d_g, d_o;
+            cell_backward_(dh, dc_next, acts[row + j], acts[row + H + j], acts[row + 2 * H + j],
+                           acts[row + 3 * H + j], c_prev, tanh_c, peephole[j], peephole[H + j], peephole[2 * H + j],
+                           d_i, d_f, d_g, d_o, dc_prev);
             d_gates[row + j] = d_i; d_gates[row + H + j] = d_f;
-            d_gates[row + 2 * H + j] = dc * ig * (T(1) - gg * gg); d_gates[row + 3 * H + j] = d_o;
-            dc_prev = dc * fg + d_i * peephole[j] + d_f * peephole[H + j];
-            """, "tinynet_lstm_cell_backward")
-        _cupy_kernels.cache = forward, backward
+            d_gates[row + 2 * H + j] = d_g; d_gates[row + 3 * H + j] = d_o;
+            """, "tinynet_lstm_cell_backward", preamble=_CUDA_PREAMBLE)
+        names = [f"lstm_sequence_{way}<{ctype}>" for way in ("forward", "backward") for ctype in _CUDA_TYPES.values()]
+        module = cupy.RawModule(code=_CUDA_PREAMBLE + _CUDA_SEQUENCE_KERNELS, name_expressions=names)
+        sequence = {(way, dtype): module.get_function(f"lstm_sequence_{way}<{ctype}>")
+                    for way in ("forward", "backward") for dtype, ctype in _CUDA_TYPES.items()}
+        _cupy_kernels.cache = forward, backward, sequence
     return _cupy_kernels.cache
+
+
+def _sequence_kernel(array, way, hidden):
+    """The whole-sequence CUDA kernel (``way`` "forward" or "backward") with its launch shape, or None
+    where the per-step loop runs instead: on the CPU, unless TINYNET_CUDA_LSTM_SEQUENCE=1 (off by default
+    until it is measured on a GPU, see benchmarks/RESULTS.md), or if a block's shared memory is too small."""
+    if isinstance(array, np.ndarray) or os.environ.get("TINYNET_CUDA_LSTM_SEQUENCE", "0") != "1":
+        return None
+    shared = 6 * hidden * array.dtype.itemsize  # h, c (or dh, dc) and the 4H gates of one batch row
+    if array.dtype not in _CUDA_TYPES or shared > _SHARED_MEMORY:
+        return None
+    instrument.kernel_ran(f"lstm sequence {way}", "cupy")
+    kernel = _cupy_kernels(get_array_module(array))[2][(way, array.dtype)]
+    threads = min(1024, -(-4 * hidden // 32) * 32)  # one per gate unit, whole warps
+    return kernel, threads, shared
+
+
+def sequence_forward_kernel(gates):
+    """f(gates, w_hh_t, peephole, hs, cs, tanh_cs) running every time step of a layer in one GPU launch
+    (see the CUDA section above; arguments as LSTMLayer.forward holds them, all C-contiguous), or None."""
+    steps, batch, four_hidden = gates.shape
+    chosen = _sequence_kernel(gates, "forward", four_hidden // 4)
+    if chosen is None:
+        return None
+    kernel, threads, shared = chosen
+    return lambda gates, w_hh_t, peephole, hs, cs, tanh_cs: kernel(
+        (batch,), (threads,), (gates, w_hh_t, peephole, hs, cs, tanh_cs, np.int32(steps), np.int32(batch),
+                               np.int32(four_hidden // 4)), shared_mem=shared)
+
+
+def sequence_backward_kernel(g_out):
+    """f(g_out, acts, cs, tanh_cs, w_hh, peephole, d_gates, dh, dc): backpropagation through all time
+    steps in one GPU launch, dh and dc updated in place from dL/d(h_T, c_T) to dL/d(h_0, c_0); or None."""
+    steps, batch, hidden = g_out.shape
+    chosen = _sequence_kernel(g_out, "backward", hidden)
+    if chosen is None:
+        return None
+    kernel, threads, shared = chosen
+    xp = get_array_module(g_out)
+    return lambda g_out, acts, cs, tanh_cs, w_hh, peephole, d_gates, dh, dc: kernel(
+        (batch,), (threads,), (xp.ascontiguousarray(g_out), acts, cs, tanh_cs, xp.ascontiguousarray(w_hh),
+                               peephole, d_gates, dh, dc, np.int32(steps), np.int32(batch), np.int32(hidden)),
+        shared_mem=shared)
 
 
 def forward_kernel(gates):
