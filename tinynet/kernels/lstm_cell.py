@@ -159,6 +159,14 @@ template <typename S> __device__ void cell_backward_(
 """
 
 _CUDA_SEQUENCE_KERNELS = r"""
+// A block's threads copy H entries of two rows (the state of one batch row, into or out of shared memory).
+template <typename S> __device__ void copy_pair_(S* to_a, S* to_b, const S* from_a, const S* from_b, int H) {
+    for (int j = threadIdx.x; j < H; j += blockDim.x) {
+        to_a[j] = from_a[j];
+        to_b[j] = from_b[j];
+    }
+}
+
 // gates (T, N, 4H): x W_ih^T + biases on entry, the activations [i, f, g, o] on exit; w_hh_t (H, 4H);
 // peephole (3, H); hs, cs (T + 1, N, H) with hs[0], cs[0] given; tanh_cs (T, N, H).
 template <typename T> __global__ void lstm_sequence_forward(
@@ -168,10 +176,7 @@ template <typename T> __global__ void lstm_sequence_forward(
     T* c = h + H;
     T* a = c + H;
     const int b = blockIdx.x;
-    for (int j = threadIdx.x; j < H; j += blockDim.x) {
-        h[j] = hs[(long long)b * H + j];
-        c[j] = cs[(long long)b * H + j];
-    }
+    copy_pair_(h, c, hs + (long long)b * H, cs + (long long)b * H, H);
     __syncthreads();
     for (int t = 0; t < steps; ++t) {
         const long long row = (long long)t * batch + b;
@@ -206,10 +211,7 @@ template <typename T> __global__ void lstm_sequence_backward(
     T* dc_s = dh_s + H;
     T* d_s = dc_s + H;
     const int b = blockIdx.x;
-    for (int j = threadIdx.x; j < H; j += blockDim.x) {
-        dh_s[j] = dh[(long long)b * H + j];
-        dc_s[j] = dc[(long long)b * H + j];
-    }
+    copy_pair_(dh_s, dc_s, dh + (long long)b * H, dc + (long long)b * H, H);
     __syncthreads();
     for (int t = steps - 1; t >= 0; --t) {
         const long long row = (long long)t * batch + b;
@@ -232,10 +234,7 @@ template <typename T> __global__ void lstm_sequence_backward(
         }
         __syncthreads();
     }
-    for (int j = threadIdx.x; j < H; j += blockDim.x) {
-        dh[(long long)b * H + j] = dh_s[j];
-        dc[(long long)b * H + j] = dc_s[j];
-    }
+    copy_pair_(dh + (long long)b * H, dc + (long long)b * H, dh_s, dc_s, H);
 }
 """
 
