@@ -14,7 +14,8 @@ outputs (tinynet/boosting.py). Each net trains as examples/lenet_resnet_fmnist.p
                                         # enlarged the filtered sets with deformed patterns)
     python examples/lenet_boosting.py --model lenet5 --pool 4           # nets 2 and 3 are filtered from the
                                         # training set plus 4 fixed shifted and flipped copies of it
-                                        # (Drucker et al. filtered a stream of deformed patterns)
+                                        # (Drucker et al. filtered a stream of deformed patterns): the
+                                        # best variant, 91.56 % against the paper's 90.82 % (README)
 Every run also reports where nets 1 and 2 disagree (the only place the ensemble can gain) and how
 often each net is right there.
 """
