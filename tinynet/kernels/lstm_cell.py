@@ -23,7 +23,6 @@ import os
 import numpy as np
 from numba import njit
 
-from .. import instrument
 from ..backend import get_array_module
 from .activations import FASTMATH, fast_sigmoid, fast_tanh, stable_sigmoid
 from .dispatch import kernel_version
@@ -285,7 +284,7 @@ def _sequence_kernel(array, way, hidden):
     shared = 6 * hidden * array.dtype.itemsize  # h, c (or dh, dc) and the 4H gates of one batch row
     if array.dtype not in _CUDA_TYPES or shared > _SHARED_MEMORY:
         return None
-    instrument.kernel_ran(f"lstm sequence {way}", "cupy")
+    kernel_version(array, f"lstm sequence {way}", cupy_kernel=True)  # reports "cupy" to tinynet.debug.profile
     kernel = _cupy_kernels(get_array_module(array))[2][(way, array.dtype)]
     threads = min(1024, -(-4 * hidden // 32) * 32)  # one per gate unit, whole warps
     return kernel, threads, shared
