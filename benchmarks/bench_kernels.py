@@ -21,9 +21,12 @@ def cases(xp):
     pool_in = xp.asarray(rng.standard_normal((64, 20, 26, 26), dtype=np.float32))
     y, argmax = pooling.max_pool_forward_reference(pool_in, 2, 2, 0)
     n, hidden = 100, 64  # paper 000's LSTM step
-    gates = xp.asarray(rng.standard_normal((n, 4 * hidden), dtype=np.float32))
-    state = [xp.asarray(rng.standard_normal((n, hidden), dtype=np.float32)) for _ in range(6)]
-    peephole = xp.zeros((3, hidden), np.float32)
+    gates, recurrent = (xp.asarray(rng.standard_normal((n, 4 * hidden), dtype=np.float32)) for _ in range(2))
+    c_prev, h, c, tanh_c, dh, g_out, dc, dc_prev = (xp.asarray(rng.standard_normal((n, hidden), dtype=np.float32))
+                                                    for _ in range(8))
+    bias, peephole = xp.zeros(4 * hidden, np.float32), xp.zeros((3, hidden), np.float32)
+    cell_forward = (recurrent, bias, c_prev, peephole, h, c, tanh_c)  # the arguments after gates
+    cell_backward = (dh, g_out, dc, gates, c_prev, tanh_c, peephole)  # the arguments before d_gates, dc_prev
     one = np.float32(1)
     weight, grad, m, v = (xp.asarray(rng.random((500, 3240), dtype=np.float32)) for _ in range(4))  # paper 001's fc1
     adam_numbers = [np.float32(x) for x in (0.9, 0.999, 0.001 / 0.1, 0.001 ** 0.5, 1e-8)]  # step 1
@@ -41,18 +44,15 @@ def cases(xp):
                                          "numba": lambda: pooling.max_pool_backward_numba(y, argmax, *pool_in.shape)},
                                     nbytes(pool_in, y, argmax)),
         "lstm cell fwd 100x64": (x, {
-            "reference": lambda: lstm_cell.lstm_cell_forward_reference(gates.copy(), *state[:1], peephole, *state[1:4]),
-            "numba": lambda: lstm_cell.lstm_cell_forward_numba(gates.copy(), state[0], peephole, *state[1:4]),
-            "cupy": lambda: lstm_cell.lstm_cell_forward(gates.copy(), state[0], peephole, *state[1:4])},
-            nbytes(gates, gates, *state[:4])),
+            "reference": lambda: lstm_cell.lstm_cell_forward_reference(gates.copy(), *cell_forward),
+            "numba": lambda: lstm_cell.lstm_cell_forward_numba(gates.copy(), *cell_forward),
+            "cupy": lambda: lstm_cell.lstm_cell_forward(gates.copy(), *cell_forward)},
+            nbytes(gates, gates, recurrent, c_prev, h, c, tanh_c)),
         "lstm cell bwd 100x64": (x, {
-            "reference": lambda: lstm_cell.lstm_cell_backward_reference(*state[:2], gates, *state[2:5], peephole,
-                                                                        gates.copy(), state[5]),
-            "numba": lambda: lstm_cell.lstm_cell_backward_numba(*state[:2], gates, *state[2:5], peephole,
-                                                                gates.copy(), state[5], one),
-            "cupy": lambda: lstm_cell.lstm_cell_backward(*state[:2], gates, *state[2:5], peephole, gates.copy(),
-                                                         state[5])},
-            nbytes(gates, gates, *state)),
+            "reference": lambda: lstm_cell.lstm_cell_backward_reference(*cell_backward, gates.copy(), dc_prev),
+            "numba": lambda: lstm_cell.lstm_cell_backward_numba(*cell_backward, gates.copy(), dc_prev, one),
+            "cupy": lambda: lstm_cell.lstm_cell_backward(*cell_backward, gates.copy(), dc_prev)},
+            nbytes(dh, g_out, dc, gates, c_prev, tanh_c, gates, dc_prev)),
         "adam update 500x3240": (x, {
             "reference": lambda: adam.adam_update_reference(weight, grad, m, v, *adam_numbers),
             "numba": lambda: adam.adam_update_numba(*(a.reshape(-1) for a in (weight, grad, m, v)), *adam_numbers)},

@@ -44,18 +44,19 @@ def test_cupy_convolution_and_pooling_equal_numpy(n, c, size, k, stride, padding
 @given(n=st.integers(1, 5), hidden=st.integers(1, 9), peephole=st.booleans(),
        dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 99))
 def test_cupy_lstm_cell_kernels_equal_numpy_reference(n, hidden, peephole, dtype, seed):
-    gates, c_prev, weights, dh, dc = lstm_cell_case(n, hidden, peephole, dtype, seed)
+    gates, recurrent, bias, c_prev, weights, dh, g_out, dc = lstm_cell_case(n, hidden, peephole, dtype, seed)
     acts, h, c, tanh_c = gates.copy(), *(np.empty_like(c_prev) for _ in range(3))
-    lstm_cell.lstm_cell_forward_reference(acts, c_prev, weights, h, c, tanh_c)
+    lstm_cell.lstm_cell_forward_reference(acts, recurrent, bias, c_prev, weights, h, c, tanh_c)
     acts_g, h_g, c_g, tanh_g = gpu(gates), *(gpu(np.empty_like(c_prev)) for _ in range(3))
-    lstm_cell.lstm_cell_forward(acts_g, gpu(c_prev), gpu(weights), h_g, c_g, tanh_g)
+    lstm_cell.lstm_cell_forward(acts_g, gpu(recurrent), gpu(bias), gpu(c_prev), gpu(weights), h_g, c_g, tanh_g)
     tolerance = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
     for got, expected in ((acts_g, acts), (h_g, h), (c_g, c), (tanh_g, tanh_c)):
         np.testing.assert_allclose(got.get(), expected, **tolerance)
     d_gates, dc_prev = np.empty_like(gates), np.empty_like(c_prev)
-    lstm_cell.lstm_cell_backward_reference(dh, dc, acts, c_prev, c, tanh_c, weights, d_gates, dc_prev)
+    lstm_cell.lstm_cell_backward_reference(dh, g_out, dc, acts, c_prev, tanh_c, weights, d_gates, dc_prev)
     d_gates_g, dc_prev_g = gpu(np.empty_like(gates)), gpu(np.empty_like(c_prev))
-    lstm_cell.lstm_cell_backward(gpu(dh), gpu(dc), acts_g, gpu(c_prev), c_g, tanh_g, gpu(weights), d_gates_g, dc_prev_g)
+    lstm_cell.lstm_cell_backward(gpu(dh), gpu(g_out), gpu(dc), acts_g, gpu(c_prev), tanh_g, gpu(weights), d_gates_g,
+                                 dc_prev_g)
     np.testing.assert_allclose(d_gates_g.get(), d_gates, **tolerance)
     np.testing.assert_allclose(dc_prev_g.get(), dc_prev, **tolerance)
 

@@ -67,14 +67,14 @@ def test_adam_update_numba_equals_reference(size, dtype, step, seed):
        dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 999))
 def test_lstm_cell_numba_equals_reference(n, hidden, peephole, dtype, seed):
     """The compiled forward is float32-only (fast tanh/sigmoid, error <= 3e-7 each); backward takes both."""
-    gates, c_prev, weights, dh, dc = lstm_cell_case(n, hidden, peephole, dtype, seed)
+    gates, recurrent, bias, c_prev, weights, dh, g_out, dc = lstm_cell_case(n, hidden, peephole, dtype, seed)
     outputs = {}
     for version, forward in (("ref", cell.lstm_cell_forward_reference), ("numba", cell.lstm_cell_forward_numba)):
         acts, h, c, tanh_c = gates.copy(), *(np.empty_like(c_prev) for _ in range(3))
         if version == "numba" and dtype == np.float64:
             outputs[version] = outputs["ref"]
             continue
-        forward(acts, c_prev, weights, h, c, tanh_c)
+        forward(acts, recurrent, bias, c_prev, weights, h, c, tanh_c)
         outputs[version] = (acts, h, c, tanh_c)
     tolerance = dict(rtol=1e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
     for got, expected in zip(outputs["numba"], outputs["ref"]):
@@ -82,8 +82,8 @@ def test_lstm_cell_numba_equals_reference(n, hidden, peephole, dtype, seed):
     acts, _, c, tanh_c = outputs["ref"]
     d_gates = {v: np.empty_like(gates) for v in ("ref", "numba")}
     dc_prev = {v: np.empty_like(c_prev) for v in ("ref", "numba")}
-    cell.lstm_cell_backward_reference(dh, dc, acts, c_prev, c, tanh_c, weights, d_gates["ref"], dc_prev["ref"])
-    cell.lstm_cell_backward_numba(dh, dc, acts, c_prev, c, tanh_c, weights, d_gates["numba"], dc_prev["numba"],
+    cell.lstm_cell_backward_reference(dh, g_out, dc, acts, c_prev, tanh_c, weights, d_gates["ref"], dc_prev["ref"])
+    cell.lstm_cell_backward_numba(dh, g_out, dc, acts, c_prev, tanh_c, weights, d_gates["numba"], dc_prev["numba"],
                                   dtype(1))
     np.testing.assert_allclose(d_gates["numba"], d_gates["ref"], **tolerance)
     np.testing.assert_allclose(dc_prev["numba"], dc_prev["ref"], **tolerance)

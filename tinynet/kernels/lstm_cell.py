@@ -1,17 +1,18 @@
 """The fused LSTM cell: every elementwise step of one time step in one pass.
 
-Input ``gates`` (N, 4H) holds the pre-activations a = x W_ih^T + b_ih + h W_hh^T + b_hh in the
-order i, f, g, o; ``peephole`` (3, H) holds the diagonal peephole weights w_ci, w_cf, w_co (zeros
-for a plain LSTM). With sigma the logistic function:
+The pre-activations of a step arrive in three parts, summed by the kernel: ``gates`` (N, 4H) = x W_ih^T
+(computed for all steps at once), ``recurrent`` (N, 4H) = h_prev W_hh^T and ``bias`` (4H,) = b_ih + b_hh,
+all in the gate order i, f, g, o; ``peephole`` (3, H) holds the diagonal peephole weights w_ci, w_cf,
+w_co (zeros for a plain LSTM). With a = gates + recurrent + bias and sigma the logistic function:
 
     i  = sigma(a_i + w_ci * c_prev)          f = sigma(a_f + w_cf * c_prev)        g = tanh(a_g)
     c  = f * c_prev + i * g                  o = sigma(a_o + w_co * c)             h = o * tanh(c)
 
 Forward overwrites ``gates`` with the activations [i, f, g, o] (backward needs them) and writes
-h, c and tanh(c). Backward turns dL/dh and dL/dc into dL/da (written into ``d_gates``) and
-dL/dc_prev:
+h, c and tanh(c). Backward takes dL/dh_t in two parts, ``dh`` (from step t + 1, through W_hh) and
+``g_out`` (from the layer above), and dL/dc_t, and writes dL/da into ``d_gates`` and dL/dc_prev:
 
-    d_o = dh * tanh(c) * o (1 - o)
+    d_o = dh * tanh(c) * o (1 - o)                                 (dh = dh + g_out)
     dc  = dc_next + dh * o * (1 - tanh(c)^2) + d_o * w_co
     d_i = dc * g * i (1 - i)       d_f = dc * c_prev * f (1 - f)       d_g = dc * i * (1 - g^2)
     dc_prev = dc * f + d_i * w_ci + d_f * w_cf
@@ -64,18 +65,19 @@ def _split_gates(gates, hidden):
 
 
 # ----------------------------------------------------------------------------- NumPy reference
-def lstm_cell_forward_reference(gates, c_prev, peephole, h, c, tanh_c):
+def lstm_cell_forward_reference(gates, recurrent, bias, c_prev, peephole, h, c, tanh_c):
     xp = get_array_module(gates)
+    gates += recurrent + bias
     a_i, a_f, a_g, a_o = _split_gates(gates, c_prev.shape[1])
     i, f, g, c[...] = cell_state(a_i, a_f, a_g, c_prev, peephole[0], peephole[1], stable_sigmoid, xp.tanh)
     o, tanh_c[...], h[...] = cell_output(a_o, c, peephole[2], stable_sigmoid, xp.tanh)
     a_i[...], a_f[...], a_g[...], a_o[...] = i, f, g, o
 
 
-def lstm_cell_backward_reference(dh, dc_next, acts, c_prev, c, tanh_c, peephole, d_gates, dc_prev):
+def lstm_cell_backward_reference(dh, g_out, dc_next, acts, c_prev, tanh_c, peephole, d_gates, dc_prev):
     d_i, d_f, d_g, d_o = _split_gates(d_gates, c_prev.shape[1])
     d_i[...], d_f[...], d_g[...], d_o[...], dc_prev[...] = gate_gradients(
-        dh, dc_next, *_split_gates(acts, c_prev.shape[1]), c_prev, tanh_c, *peephole, dh.dtype.type(1))
+        dh + g_out, dc_next, *_split_gates(acts, c_prev.shape[1]), c_prev, tanh_c, *peephole, dh.dtype.type(1))
 
 
 # ----------------------------------------------------------------------------- Numba
@@ -90,10 +92,13 @@ _cell_state, _cell_output, _gate_gradients = _compile(cell_state), _compile(cell
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
-def lstm_cell_forward_numba(gates, c_prev, peephole, h, c, tanh_c):
+def lstm_cell_forward_numba(gates, recurrent, bias, c_prev, peephole, h, c, tanh_c):
     n, hidden = c_prev.shape
     w_ci, w_cf, w_co = peephole[0], peephole[1], peephole[2]
     for b in range(n):
+        a, r = gates[b], recurrent[b]
+        for k in range(4 * hidden):
+            a[k] += r[k] + bias[k]
         i, f = gates[b, :hidden], gates[b, hidden:2 * hidden]
         g, o = gates[b, 2 * hidden:3 * hidden], gates[b, 3 * hidden:]
         cp, cn, tc, hb = c_prev[b], c[b], tanh_c[b], h[b]
@@ -104,7 +109,7 @@ def lstm_cell_forward_numba(gates, c_prev, peephole, h, c, tanh_c):
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
-def lstm_cell_backward_numba(dh, dc_next, acts, c_prev, c, tanh_c, peephole, d_gates, dc_prev, one):
+def lstm_cell_backward_numba(dh, g_out, dc_next, acts, c_prev, tanh_c, peephole, d_gates, dc_prev, one):
     n, hidden = c_prev.shape
     w_ci, w_cf, w_co = peephole[0], peephole[1], peephole[2]
     for b in range(n):
@@ -112,10 +117,10 @@ def lstm_cell_backward_numba(dh, dc_next, acts, c_prev, c, tanh_c, peephole, d_g
         g, o = acts[b, 2 * hidden:3 * hidden], acts[b, 3 * hidden:]
         d_i, d_f = d_gates[b, :hidden], d_gates[b, hidden:2 * hidden]
         d_g, d_o = d_gates[b, 2 * hidden:3 * hidden], d_gates[b, 3 * hidden:]
-        dh_b, dc_b, tc, cp, dcp = dh[b], dc_next[b], tanh_c[b], c_prev[b], dc_prev[b]
+        dh_b, g_b, dc_b, tc, cp, dcp = dh[b], g_out[b], dc_next[b], tanh_c[b], c_prev[b], dc_prev[b]
         for j in range(hidden):
             d_i[j], d_f[j], d_g[j], d_o[j], dcp[j] = _gate_gradients(
-                dh_b[j], dc_b[j], i[j], f[j], g[j], o[j], cp[j], tc[j], w_ci[j], w_cf[j], w_co[j], one)
+                dh_b[j] + g_b[j], dc_b[j], i[j], f[j], g[j], o[j], cp[j], tc[j], w_ci[j], w_cf[j], w_co[j], one)
 
 
 # ----------------------------------------------------------------------------- CUDA (CuPy)
@@ -166,10 +171,11 @@ template <typename S> __device__ void copy_pair_(S* to_a, S* to_b, const S* from
     }
 }
 
-// gates (T, N, 4H): x W_ih^T + biases on entry, the activations [i, f, g, o] on exit; w_hh_t (H, 4H);
+// gates (T, N, 4H): x W_ih^T on entry, the activations [i, f, g, o] on exit; w_hh_t (H, 4H); bias (4H,);
 // peephole (3, H); hs, cs (T + 1, N, H) with hs[0], cs[0] given; tanh_cs (T, N, H).
 template <typename T> __global__ void lstm_sequence_forward(
-        T* gates, const T* w_hh_t, const T* peephole, T* hs, T* cs, T* tanh_cs, int steps, int batch, int H) {
+        T* gates, const T* w_hh_t, const T* bias, const T* peephole, T* hs, T* cs, T* tanh_cs,
+        int steps, int batch, int H) {
     extern __shared__ __align__(16) unsigned char shared_bytes[];
     T* h = reinterpret_cast<T*>(shared_bytes);  // this row's h_{t-1}, c_{t-1} and pre-activations
     T* c = h + H;
@@ -181,7 +187,7 @@ template <typename T> __global__ void lstm_sequence_forward(
         const long long row = (long long)t * batch + b;
         T* act = gates + row * 4 * H;
         for (int j = threadIdx.x; j < 4 * H; j += blockDim.x) {
-            T total = act[j];
+            T total = act[j] + bias[j];
             for (int k = 0; k < H; ++k) total += h[k] * w_hh_t[(long long)k * 4 * H + j];
             a[j] = total;
         }
@@ -246,22 +252,23 @@ def _cupy_kernels(cupy):
     of the state) and the whole-sequence kernels for float32 and float64."""
     if not hasattr(_cupy_kernels, "cache"):
         forward = cupy.ElementwiseKernel(
-            "T c_prev, raw T peephole, int32 H", "raw T gates, T h, T c, T tanh_c",
+            "T c_prev, raw T recurrent, raw T bias, raw T peephole, int32 H", "raw T gates, T h, T c, T tanh_c",
             """
             const int n = i / H, j = i % H, row = n * 4 * H;
-            T ig, fg, gg, og;
-            cell_forward_(gates[row + j], gates[row + H + j], gates[row + 2 * H + j], gates[row + 3 * H + j],
-                          c_prev, peephole[j], peephole[H + j], peephole[2 * H + j], ig, fg, gg, og, c, tanh_c, h);
+            T a[4], ig, fg, gg, og;
+            for (int k = 0; k < 4; ++k) a[k] = gates[row + k * H + j] + recurrent[row + k * H + j] + bias[k * H + j];
+            cell_forward_(a[0], a[1], a[2], a[3], c_prev, peephole[j], peephole[H + j], peephole[2 * H + j],
+                          ig, fg, gg, og, c, tanh_c, h);
             gates[row + j] = ig; gates[row + H + j] = fg;
             gates[row + 2 * H + j] = gg; gates[row + 3 * H + j] = og;
             """, "tinynet_lstm_cell_forward", preamble=_CUDA_PREAMBLE)
         backward = cupy.ElementwiseKernel(
-            "T dh, T dc_next, raw T acts, T c_prev, T c, T tanh_c, raw T peephole, int32 H",
+            "T dh, T g_out, T dc_next, raw T acts, T c_prev, T tanh_c, raw T peephole, int32 H",
             "raw T d_gates, T dc_prev",
             """
             const int n = i / H, j = i % H, row = n * 4 * H;
             T d_i, d_f, d_g, d_o;
-            cell_backward_(dh, dc_next, acts[row + j], acts[row + H + j], acts[row + 2 * H + j],
+            cell_backward_(dh + g_out, dc_next, acts[row + j], acts[row + H + j], acts[row + 2 * H + j],
                            acts[row + 3 * H + j], c_prev, tanh_c, peephole[j], peephole[H + j], peephole[2 * H + j],
                            d_i, d_f, d_g, d_o, dc_prev);
             d_gates[row + j] = d_i; d_gates[row + H + j] = d_f;
@@ -291,64 +298,63 @@ def _sequence_kernel(array, way, hidden):
 
 
 def sequence_forward_kernel(gates):
-    """f(gates, w_hh_t, peephole, hs, cs, tanh_cs) running every time step of a layer in one GPU launch
+    """f(gates, w_hh_t, bias, peephole, hs, cs, tanh_cs) running every time step of a layer in one GPU launch
     (see the CUDA section above; arguments as LSTMLayer.forward holds them, all C-contiguous), or None."""
     steps, batch, four_hidden = gates.shape
     chosen = _sequence_kernel(gates, "forward", four_hidden // 4)
     if chosen is None:
         return None
     kernel, threads, shared = chosen
-    return lambda gates, w_hh_t, peephole, hs, cs, tanh_cs: kernel(
-        (batch,), (threads,), (gates, w_hh_t, peephole, hs, cs, tanh_cs, np.int32(steps), np.int32(batch),
+    return lambda gates, w_hh_t, bias, peephole, hs, cs, tanh_cs: kernel(
+        (batch,), (threads,), (gates, w_hh_t, bias, peephole, hs, cs, tanh_cs, np.int32(steps), np.int32(batch),
                                np.int32(four_hidden // 4)), shared_mem=shared)
 
 
 def sequence_backward_kernel(g_out):
     """f(g_out, acts, cs, tanh_cs, w_hh, peephole, d_gates, dh, dc): backpropagation through all time
-    steps in one GPU launch, dh and dc updated in place from dL/d(h_T, c_T) to dL/d(h_0, c_0); or None."""
+    steps in one GPU launch, dh and dc updated in place from dL/d(h_T, c_T) to dL/d(h_0, c_0); or None.
+    All arrays C-contiguous."""
     steps, batch, hidden = g_out.shape
     chosen = _sequence_kernel(g_out, "backward", hidden)
     if chosen is None:
         return None
     kernel, threads, shared = chosen
-    xp = get_array_module(g_out)
     return lambda g_out, acts, cs, tanh_cs, w_hh, peephole, d_gates, dh, dc: kernel(
-        (batch,), (threads,), (xp.ascontiguousarray(g_out), acts, cs, tanh_cs, xp.ascontiguousarray(w_hh),
-                               peephole, d_gates, dh, dc, np.int32(steps), np.int32(batch), np.int32(hidden)),
-        shared_mem=shared)
+        (batch,), (threads,), (g_out, acts, cs, tanh_cs, w_hh, peephole, d_gates, dh, dc, np.int32(steps),
+                               np.int32(batch), np.int32(hidden)), shared_mem=shared)
 
 
 def forward_kernel(gates):
     """The forward kernel for arrays like ``gates``, chosen once (a layer takes it once per sequence,
-    not once per time step): f(gates, c_prev, peephole, h, c, tanh_c) filling h, c, tanh_c (N, H)
-    and turning ``gates`` (N, 4H) into activations, in place."""
+    not once per time step): f(gates, recurrent, bias, c_prev, peephole, h, c, tanh_c) filling h, c,
+    tanh_c (N, H) and turning ``gates`` (N, 4H) into activations, in place."""
     version = kernel_version(gates, "lstm cell forward", compiled=gates.dtype == np.float32, cupy_kernel=True)
     if version == "cupy":
         kernel = _cupy_kernels(get_array_module(gates))[0]
-        return lambda gates, c_prev, peephole, h, c, tanh_c: kernel(
-            c_prev, peephole, np.int32(c_prev.shape[1]), gates, h, c, tanh_c)
+        return lambda gates, recurrent, bias, c_prev, peephole, h, c, tanh_c: kernel(
+            c_prev, recurrent, bias, peephole, np.int32(c_prev.shape[1]), gates, h, c, tanh_c)
     return lstm_cell_forward_numba if version == "numba" else lstm_cell_forward_reference
 
 
 def backward_kernel(dh):
-    """The backward kernel for arrays like ``dh``, chosen once: f(dh, dc_next, acts, c_prev, c, tanh_c,
+    """The backward kernel for arrays like ``dh``, chosen once: f(dh, g_out, dc_next, acts, c_prev, tanh_c,
     peephole, d_gates, dc_prev) filling d_gates (N, 4H) = dL/d(pre-activations) and dc_prev (N, H)."""
     version = kernel_version(dh, "lstm cell backward", cupy_kernel=True)
     if version == "cupy":
         kernel = _cupy_kernels(get_array_module(dh))[1]
-        return lambda dh, dc_next, acts, c_prev, c, tanh_c, peephole, d_gates, dc_prev: kernel(
-            dh, dc_next, acts, c_prev, c, tanh_c, peephole, np.int32(c_prev.shape[1]), d_gates, dc_prev)
+        return lambda dh, g_out, dc_next, acts, c_prev, tanh_c, peephole, d_gates, dc_prev: kernel(
+            dh, g_out, dc_next, acts, c_prev, tanh_c, peephole, np.int32(c_prev.shape[1]), d_gates, dc_prev)
     if version == "numba":
         one = dh.dtype.type(1)
         return lambda *arrays: lstm_cell_backward_numba(*arrays, one)
     return lstm_cell_backward_reference
 
 
-def lstm_cell_forward(gates, c_prev, peephole, h, c, tanh_c):
+def lstm_cell_forward(gates, recurrent, bias, c_prev, peephole, h, c, tanh_c):
     """One time step of the forward (see forward_kernel)."""
-    forward_kernel(gates)(gates, c_prev, peephole, h, c, tanh_c)
+    forward_kernel(gates)(gates, recurrent, bias, c_prev, peephole, h, c, tanh_c)
 
 
-def lstm_cell_backward(dh, dc_next, acts, c_prev, c, tanh_c, peephole, d_gates, dc_prev):
+def lstm_cell_backward(dh, g_out, dc_next, acts, c_prev, tanh_c, peephole, d_gates, dc_prev):
     """One time step of the backward (see backward_kernel)."""
-    backward_kernel(dh)(dh, dc_next, acts, c_prev, c, tanh_c, peephole, d_gates, dc_prev)
+    backward_kernel(dh)(dh, g_out, dc_next, acts, c_prev, tanh_c, peephole, d_gates, dc_prev)
