@@ -29,7 +29,7 @@ def cases(xp):
     cell_backward = (dh, g_out, dc, gates, c_prev, tanh_c, peephole)  # the arguments before d_gates, dc_prev
     one = np.float32(1)
     weight, grad, m, v = (xp.asarray(rng.random((500, 3240), dtype=np.float32)) for _ in range(4))  # paper 001's fc1
-    adam_numbers = [np.float32(x) for x in (0.9, 0.999, 0.001 / 0.1, 0.001 ** 0.5, 1e-8)]  # step 1
+    adam_numbers = [np.float32(x) for x in (0.9, 0.999, 0.001 / 0.1, 0.001 ** 0.5, 1e-8, 1)]  # step 1
     nbytes = lambda *arrays: sum(a.nbytes for a in arrays)  # noqa: E731
     return {
         "im2col 64x20x13x13 k5": (x, {"reference": lambda: convolution.im2col_reference(x, 5, 5, 1, 0),
@@ -55,7 +55,7 @@ def cases(xp):
             nbytes(dh, g_out, dc, gates, c_prev, tanh_c, gates, dc_prev)),
         "adam update 500x3240": (x, {
             "reference": lambda: adam.adam_update_reference(weight, grad, m, v, *adam_numbers),
-            "numba": lambda: adam.adam_update_numba(*(a.reshape(-1) for a in (weight, grad, m, v)), *adam_numbers)},
+            "numba": lambda: adam.adam_update_numba_parallel(*(a.reshape(-1) for a in (weight, grad, m, v)), *adam_numbers)},
             nbytes(weight, grad, m, v, weight, m, v)),
     }
 
