@@ -55,7 +55,8 @@ def cases(xp):
             nbytes(dh, g_out, dc, gates, c_prev, tanh_c, gates, dc_prev)),
         "adam update 500x3240": (x, {
             "reference": lambda: adam.adam_update_reference(weight, grad, m, v, *adam_numbers),
-            "numba": lambda: adam.adam_update_numba_parallel(*(a.reshape(-1) for a in (weight, grad, m, v)), *adam_numbers)},
+            "numba": lambda: adam.adam_update_numba_parallel(*(a.reshape(-1) for a in (weight, grad, m, v)),
+                                                             *adam_numbers)},
             nbytes(weight, grad, m, v, weight, m, v)),
     }
 
