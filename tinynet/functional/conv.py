@@ -102,9 +102,11 @@ class AvgPool2d(Function):
         xp = get_array_module(x)
         p = self.padding
         self.x_shape = x.shape
-        padded = xp.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
-        windows = self._windows(*x.shape[2:])
-        y = sum(padded[:, :, rows, cols] for rows, cols in windows)
+        padded = xp.pad(x, ((0, 0), (0, 0), (p, p), (p, p))) if p else x
+        (rows, cols), *others = self._windows(*x.shape[2:])
+        y = padded[:, :, rows, cols].copy()
+        for rows, cols in others:
+            y += padded[:, :, rows, cols]
         return y / x.dtype.type(self.k * self.k)
 
     def backward(self, gy):
