@@ -28,7 +28,8 @@ def cases(xp):
     cell_forward = (recurrent, bias, c_prev, peephole, h, c, tanh_c)  # the arguments after gates
     cell_backward = (dh, g_out, dc, gates, c_prev, tanh_c, peephole)  # the arguments before d_gates, dc_prev
     one = np.float32(1)
-    weight, grad, m, v = (xp.asarray(rng.random((500, 3240), dtype=np.float32)) for _ in range(4))  # paper 001's fc1
+    adam_arrays = {shape: [xp.asarray(rng.random(shape, dtype=np.float32)) for _ in range(4)]
+                   for shape in ((256, 784), (500, 3240))}  # paper 002 ANN 1's first layer, paper 001's fc1
     adam_numbers = [np.float32(x) for x in (0.9, 0.999, 0.001 / 0.1, 0.001 ** 0.5, 1e-8, 1)]  # step 1
     nbytes = lambda *arrays: sum(a.nbytes for a in arrays)  # noqa: E731
     return {
@@ -53,11 +54,10 @@ def cases(xp):
             "numba": lambda: lstm_cell.lstm_cell_backward_numba(*cell_backward, gates.copy(), dc_prev, one),
             "cupy": lambda: lstm_cell.lstm_cell_backward(*cell_backward, gates.copy(), dc_prev)},
             nbytes(dh, g_out, dc, gates, c_prev, tanh_c, gates, dc_prev)),
-        "adam update 500x3240": (x, {
-            "reference": lambda: adam.adam_update_reference(weight, grad, m, v, *adam_numbers),
-            "numba": lambda: adam.adam_update_numba_parallel(*(a.reshape(-1) for a in (weight, grad, m, v)),
-                                                             *adam_numbers)},
-            nbytes(weight, grad, m, v, weight, m, v)),
+    } | {f"adam update {rows}x{cols}": (x, {
+        "reference": lambda arrays=arrays: adam.adam_update_reference(*arrays, *adam_numbers),
+        "numba": lambda arrays=arrays: adam.adam_update_numba(*(a.reshape(-1) for a in arrays), *adam_numbers)},
+        nbytes(*arrays, *arrays[:1], *arrays[2:])) for (rows, cols), arrays in adam_arrays.items()
     }
 
 

@@ -3,28 +3,24 @@
 With beta1, beta2 the decay rates, step_size = lr / (1 - beta1^t) and root_correction2 =
 sqrt(1 - beta2^t) (both worked out once per step), every element is updated as
 
-    m = beta1 * m + (one - beta1) * g          v = beta2 * v + (1 - beta2) * g^2
+    m = beta1 * m + (1 - beta1) * g            v = beta2 * v + (1 - beta2) * g^2
     w = w - step_size * m / (sqrt(v) / root_correction2 + eps)
 
 Written with whole-array NumPy operations (the reference) this passes over the arrays about fifteen
 times, each operation making a temporary; for a large layer (paper 001's 500 x 3240 weight, 6.5 MB
 per array) every pass goes to main memory: 7.1 ms per step on the 2-core machine of
-benchmarks/RESULTS.md. The compiled loop reads each array once and writes three: 0.5 ms, its
-elements split over the cores (``python benchmarks/bench_kernels.py``). Small arrays take the same
-loop on one core: waking the threads costs about 0.1 ms, more than a whole update of 200,000 elements.
+benchmarks/RESULTS.md. The compiled loop reads each array once and writes three: 0.9 ms, on one
+core (``python benchmarks/bench_kernels.py``); splitting it over the cores was tried and not kept
+(benchmarks/RESULTS.md).
 """
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ..backend import get_array_module
 from .activations import FASTMATH
 from .dispatch import kernel_version
-
-# From this many elements the update is split over the cores (measured crossover on the 2-core machine,
-# benchmarks/RESULTS.md); below it one core is faster.
-PARALLEL_FROM = 2 ** 19
 
 
 def adam_rule(w, g, m, v, beta1, beta2, step_size, root_correction2, eps, one, sqrt):
@@ -36,14 +32,7 @@ def adam_rule(w, g, m, v, beta1, beta2, step_size, root_correction2, eps, one, s
     return w - step_size * m / (sqrt(v) / root_correction2 + eps), m, v
 
 
-_compile = njit(inline="always", fastmath=FASTMATH, error_model="numpy")
-_adam_rule = _compile(adam_rule)
-
-
-@_compile
-def _update_element(k, w, g, m, v, beta1, beta2, step_size, root_correction2, eps, one):
-    w[k], m[k], v[k] = _adam_rule(w[k], g[k], m[k], v[k], beta1, beta2, step_size, root_correction2, eps, one,
-                                  np.sqrt)
+_adam_rule = njit(inline="always", fastmath=FASTMATH, error_model="numpy")(adam_rule)
 
 
 def adam_update_reference(w, g, m, v, beta1, beta2, step_size, root_correction2, eps, one):
@@ -53,16 +42,10 @@ def adam_update_reference(w, g, m, v, beta1, beta2, step_size, root_correction2,
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def adam_update_numba(w, g, m, v, beta1, beta2, step_size, root_correction2, eps, one):
-    """Same as the reference on flat (1-D) arrays, on one core."""
+    """Same as the reference on flat (1-D) arrays."""
     for k in range(w.size):
-        _update_element(k, w, g, m, v, beta1, beta2, step_size, root_correction2, eps, one)
-
-
-@njit(parallel=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def adam_update_numba_parallel(w, g, m, v, beta1, beta2, step_size, root_correction2, eps, one):
-    """Same as the reference on flat (1-D) arrays; the elements are split over the cores."""
-    for k in prange(w.size):
-        _update_element(k, w, g, m, v, beta1, beta2, step_size, root_correction2, eps, one)
+        w[k], m[k], v[k] = _adam_rule(w[k], g[k], m[k], v[k], beta1, beta2, step_size, root_correction2,
+                                      eps, one, np.sqrt)
 
 
 def adam_update(w, g, m, v, beta1, beta2, step_size, root_correction2, eps):
@@ -71,7 +54,6 @@ def adam_update(w, g, m, v, beta1, beta2, step_size, root_correction2, eps):
     numbers = tuple(w.dtype.type(x) for x in (beta1, beta2, step_size, root_correction2, eps, 1))
     compiled = all(a.flags.c_contiguous and a.dtype == w.dtype for a in (w, g, m, v))
     if kernel_version(w, "adam update", compiled=compiled) == "numba":
-        loop = adam_update_numba_parallel if w.size >= PARALLEL_FROM else adam_update_numba
-        loop(w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), *numbers)
+        adam_update_numba(w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), *numbers)
     else:
         adam_update_reference(w, g, m, v, *numbers)
