@@ -3,7 +3,7 @@
 With beta1, beta2 the decay rates, step_size = lr / (1 - beta1^t) and root_correction2 =
 sqrt(1 - beta2^t) (both worked out once per step), every element is updated as
 
-    m = beta1 * m + (1 - beta1) * g            v = beta2 * v + (1 - beta2) * g^2
+    m = beta1 * m + (1 - beta1) * g          v = beta2 * v + (1 - beta2) * g^2
     w = w - step_size * m / (sqrt(v) / root_correction2 + eps)
 
 Written with whole-array NumPy operations (the reference) this passes over the arrays about fifteen
