@@ -1,11 +1,13 @@
 """Each Numba kernel equals its NumPy reference on hypothesis-drawn shapes, odd sizes included."""
 import numpy as np
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from numba import njit, types
 
 import tinynet as tn
 import tinynet.functional as F
+from tinynet.functional import conv as conv_module
 from tinynet.kernels import adam, pooling
 from tinynet.kernels import convolution as im2col_module
 from tinynet.kernels import lstm_cell as cell
@@ -166,6 +168,25 @@ def test_the_whole_sequence_lstm_kernel_is_cuda_only(monkeypatch):
     monkeypatch.setenv("TINYNET_CUDA_LSTM_SEQUENCE", "1")
     gates, g_out = np.zeros((2, 3, 8), np.float32), np.zeros((2, 3, 2), np.float32)
     assert cell.sequence_forward_kernel(gates) is None and cell.sequence_backward_kernel(g_out) is None
+
+
+@pytest.mark.parametrize("megabytes", ["256", "0.0005"])  # the whole batch in one im2col chunk, or one image each
+def test_conv_weight_gradient_per_image_equals_one_product(megabytes, monkeypatch):
+    """dW as one product per image and a sum (small kernels) or as one product over all positions
+    (large kernels, see PER_IMAGE_WEIGHT_GRADIENT_UP_TO): the same gradients either way."""
+    monkeypatch.setenv("TINYNET_IM2COL_MB", megabytes)
+    rng = np.random.default_rng(3)
+    x = tn.tensor(rng.standard_normal((4, 3, 7, 6)), requires_grad=True)
+    w = tn.tensor(rng.standard_normal((5, 3, 3, 2)), requires_grad=True)
+    gy = rng.standard_normal((4, 5, 4, 4))
+    results = []
+    for limit in (0, 10 ** 9):
+        monkeypatch.setattr(conv_module, "PER_IMAGE_WEIGHT_GRADIENT_UP_TO", limit)
+        x.grad = w.grad = None
+        (F.conv2d(x, w, stride=2, padding=1) * tn.tensor(gy)).sum().backward()
+        results.append((x.grad.copy(), w.grad.copy()))
+    for one_product, per_image in zip(*results):
+        np.testing.assert_allclose(per_image, one_product, rtol=1e-12, atol=1e-12)
 
 
 def test_conv_in_batch_chunks_equals_one_pass(monkeypatch):

@@ -15,11 +15,19 @@ def im2col_batch_chunk(batch: int, bytes_per_image: int) -> int:
     return max(1, min(batch, bound // max(1, bytes_per_image)))
 
 
+# Up to this many weights (out_channels x C x kh x kw) the weight gradient is one product per image and
+# a sum: a single product over all N*OH*OW positions is then long and thin (a few hundred outputs, an
+# inner dimension of tens of thousands), which OpenBLAS splits badly. On the 2-core machine the
+# per-image form was 1.4-4x faster up to 2,400 weights and 1.1-1.5x slower from 20,000
+# (benchmarks/RESULTS.md).
+PER_IMAGE_WEIGHT_GRADIENT_UP_TO = 4096
+
+
 class Conv2d(Function):
     """y[n, o] = b[o] + sum_{c,i,j} w[o, c, i, j] x_pad[n, c, oy*s + i, ox*s + j]  (cross-correlation).
 
     x (N, C, H, W), w (O, C, kh, kw), b (O,) -> y (N, O, OH, OW). Computed as im2col + one matrix
-    product per batch chunk; backward: dW = gy^T col, dcol = gy W, dx = col2im(dcol).
+    product per batch chunk; backward: dW = gy^T col (summed over images), dcol = gy W, dx = col2im(dcol).
     The col buffer is kept for backward when the whole batch fits in one chunk, else recomputed.
     """
 
@@ -59,14 +67,20 @@ class Conv2d(Function):
         input_grad = self.needs_input_grad[0]
         gx = xp.empty_like(x) if input_grad else None
         gw = xp.zeros_like(w_mat)
+        per_image = w_mat.size <= PER_IMAGE_WEIGHT_GRADIENT_UP_TO
         for start, stop in self._chunks(n):
             col = self.col if self.col is not None else im2col(
                 x[start:stop], kh, kw, self.stride, self.padding).reshape(-1, w_mat.shape[1])
-            g_mat = gy[start:stop].transpose(0, 2, 3, 1).reshape(-1, out_ch)
-            gw += g_mat.T @ col
+            chunk, images = gy[start:stop], stop - start
+            if input_grad or not per_image:  # one row per output position (images*OH*OW, O): a transposing copy
+                g_mat = chunk.transpose(0, 2, 3, 1).reshape(-1, out_ch)
+            if per_image:  # (images, O, OH*OW) x (images, OH*OW, C*kh*kw), summed over the images
+                gw += xp.matmul(chunk.reshape(images, out_ch, -1), col.reshape(images, -1, col.shape[1])).sum(axis=0)
+            else:
+                gw += g_mat.T @ col
             if input_grad:
-                g_col = (g_mat @ w_mat).reshape(stop - start, oh, ow, c, kh, kw)
-                gx[start:stop] = col2im(g_col, (stop - start,) + x.shape[1:], self.stride, self.padding)
+                g_col = (g_mat @ w_mat).reshape(images, oh, ow, c, kh, kw)
+                gx[start:stop] = col2im(g_col, (images,) + x.shape[1:], self.stride, self.padding)
         grads = (gx, gw.reshape(weight.shape))
         return grads + (gy.sum(axis=(0, 2, 3)),) if self.has_bias else grads
 
