@@ -1,4 +1,5 @@
-"""Kernels side by side: NumPy reference vs Numba vs CuPy (when present), median time per call.
+"""Kernels side by side: NumPy reference vs Numba vs CuPy (when present), and the two forms of the conv
+weight gradient; median time per call.
 
     python benchmarks/bench_kernels.py
 
@@ -9,9 +10,20 @@ import sys
 import numpy as np
 
 from tinynet import backend
+from tinynet.functional import conv as conv_module
+from tinynet.functional.conv import Conv2d
 from tinynet.kernels import adam, convolution, lstm_cell, pooling
 
 from common import machine, median_seconds
+
+
+def conv_weight_gradient(conv, gy, limit):
+    """Conv2d.backward with the per-image weight gradient used up to ``limit`` weights."""
+    saved, conv_module.PER_IMAGE_WEIGHT_GRADIENT_UP_TO = conv_module.PER_IMAGE_WEIGHT_GRADIENT_UP_TO, limit
+    try:
+        return conv.backward(gy)
+    finally:
+        conv_module.PER_IMAGE_WEIGHT_GRADIENT_UP_TO = saved
 
 
 def cases(xp):
@@ -32,6 +44,19 @@ def cases(xp):
                    for shape in ((256, 784), (500, 3240))}  # paper 002 ANN 1's first layer, paper 001's fc1
     adam_numbers = [np.float32(x) for x in (0.9, 0.999, 0.001 / 0.1, 0.001 ** 0.5, 1e-8, 1)]  # step 1
     nbytes = lambda *arrays: sum(a.nbytes for a in arrays)  # noqa: E731
+    # Conv2d's backward without the input gradient, so dW (and db): LeNet-5's first conv (150 weights) and
+    # paper 001's second (20,000 weights), with dW as one product or one per image (conv.py explains)
+    conv_dw = {}
+    for images, out_ch, channels, k, size in ((64, 6, 1, 5, 28), (64, 40, 20, 5, 13)):
+        conv = Conv2d(stride=1, padding=0)
+        conv.needs_input_grad = (False, True)
+        conv.forward(xp.asarray(rng.standard_normal((images, channels, size, size), dtype=np.float32)),
+                     xp.asarray(rng.standard_normal((out_ch, channels, k, k), dtype=np.float32)))
+        gy = xp.asarray(rng.standard_normal((images, out_ch, size - k + 1, size - k + 1), dtype=np.float32))
+        conv_dw[f"conv dW {out_ch}x{channels}x{k}x{k}"] = (x, {
+            "one prod": lambda conv=conv, gy=gy: conv_weight_gradient(conv, gy, limit=0),
+            "per image": lambda conv=conv, gy=gy: conv_weight_gradient(conv, gy, limit=2 ** 62)},
+            nbytes(conv.col, gy))
     return {
         "im2col 64x20x13x13 k5": (x, {"reference": lambda: convolution.im2col_reference(x, 5, 5, 1, 0),
                                        "numba": lambda: convolution.im2col_numba(x, 5, 5, 1, 0)}, nbytes(x, col)),
@@ -58,7 +83,7 @@ def cases(xp):
         "reference": lambda arrays=arrays: adam.adam_update_reference(*arrays, *adam_numbers),
         "numba": lambda arrays=arrays: adam.adam_update_numba(*(a.reshape(-1) for a in arrays), *adam_numbers)},
         nbytes(*arrays, *arrays[:1], *arrays[2:])) for (rows, cols), arrays in adam_arrays.items()
-    }
+    } | conv_dw
 
 
 def main():
