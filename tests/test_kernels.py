@@ -81,7 +81,7 @@ def _whole_cell(a_i, a_f, a_g, a_o, c_prev, w_ci, w_cf, w_co, dh, dc_next, one):
 
 def test_compiled_rules_keep_float32_arithmetic():
     """Numba types a literal such as the 1 in 1 - beta1 as float64, which silently turns float32
-    arithmetic into float64 (it made the Adam loop twice as slow): every rule the compiled loops apply
+    arithmetic into float64 (it did so in the Adam loop, halving its SIMD width): every rule the compiled loops apply
     must map float32 numbers to float32 results."""
     half = np.float32(0.5)
     _adam_rule_sqrt(*[half] * 10)
@@ -106,7 +106,7 @@ def test_lstm_cell_numba_equals_reference(n, hidden, peephole, dtype, seed):
     tolerance = dict(rtol=1e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
     for got, expected in zip(outputs["numba"], outputs["ref"]):
         np.testing.assert_allclose(got, expected, **tolerance)
-    acts, _, c, tanh_c = outputs["ref"]
+    acts, _, _, tanh_c = outputs["ref"]
     d_gates = {v: np.empty_like(gates) for v in ("ref", "numba")}
     dc_prev = {v: np.empty_like(c_prev) for v in ("ref", "numba")}
     cell.lstm_cell_backward_reference(dh, g_out, dc, acts, c_prev, tanh_c, weights, d_gates["ref"], dc_prev["ref"])

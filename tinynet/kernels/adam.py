@@ -26,7 +26,7 @@ from .dispatch import kernel_version
 def adam_rule(w, g, m, v, beta1, beta2, step_size, root_correction2, eps, one, sqrt):
     """New (w, m, v) from the old ones; plain Python over numbers or whole arrays (``sqrt`` np.sqrt
     or cupy.sqrt), compiled per element by Numba below. ``one`` is 1 in the arrays' dtype: in Numba
-    a literal 1 - beta1 is float64, which made the float32 loop compute in float64 at half the speed."""
+    a literal 1 - beta1 is float64, which made the float32 loop compute in float64 (half the SIMD width)."""
     m = beta1 * m + (one - beta1) * g
     v = beta2 * v + (one - beta2) * g * g
     return w - step_size * m / (sqrt(v) / root_correction2 + eps), m, v
