@@ -62,7 +62,8 @@ class LSTMLayer(Function):
         dh, dc = g_h_last.copy(), g_c_last.copy()
         whole_sequence = cell_kernels.sequence_backward_kernel(g_out)  # a GPU kernel for all steps, or None
         if whole_sequence is not None:
-            whole_sequence(g_out, self.acts, self.cs, self.tanh_cs, self.w_hh, self.peephole_weights, d_gates, dh, dc)
+            whole_sequence(g_out, self.acts, self.cs, self.tanh_cs, xp.ascontiguousarray(self.w_hh),
+                           self.peephole_weights, d_gates, dh, dc)
         else:
             dc_prev = xp.empty_like(dc)
             cell_backward = cell_kernels.backward_kernel(dh)
