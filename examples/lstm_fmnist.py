@@ -17,8 +17,6 @@ and lstm_pattern_reduction.py (training on fewer patterns).
 import math
 import time
 
-import numpy as np
-
 from tinynet import data, nn, optim
 from tinynet.models import LSTMClassifier
 from tinynet.train import evaluate, new_history
@@ -29,7 +27,7 @@ import example_cli  # examples/example_cli.py: flags, data and report shared by 
 def train_one_epoch(model, loader, loss_fn, optimizer, bar, max_batches=None):
     """One pass over the training batches; returns the epoch's numbers (as tinynet.train.train_one_epoch)."""
     model.train()  # dropout and batch norm (none here) behave as in training
-    started, seen, correct, non_finite = time.perf_counter(), 0, 0, None
+    started, seen, loss_sum, correct, non_finite = time.perf_counter(), 0, 0.0, 0, None
     batch_loss, batch_accuracy = [], []
     for index, (x, y) in enumerate(loader):
         if index == max_batches:
@@ -44,12 +42,12 @@ def train_one_epoch(model, loader, loss_fn, optimizer, bar, max_batches=None):
         loss.backward()                    # d loss / d parameter, for every parameter
         optimizer.step()                   # Adam moves every parameter against its gradient
         right = int((log_probs.numpy().argmax(axis=1) == y.numpy()).sum())
-        seen, correct = seen + len(y), correct + right
+        seen, loss_sum, correct = seen + len(y), loss_sum + loss_value * len(y), correct + right  # running totals
         batch_loss.append(loss_value)
         batch_accuracy.append(right / len(y))
-        bar.update(sum(batch_loss) / len(batch_loss), correct / seen, seen / (time.perf_counter() - started))
+        bar.update(loss_sum / seen, correct / seen, seen / (time.perf_counter() - started))
     bar.close()
-    return {"loss": float(np.mean(batch_loss)) if batch_loss else 0.0, "accuracy": correct / max(seen, 1),
+    return {"loss": loss_sum / max(seen, 1), "accuracy": correct / max(seen, 1),
             "seen": seen, "seconds": time.perf_counter() - started, "batch_loss": batch_loss,
             "batch_accuracy": batch_accuracy, "non_finite_loss": non_finite}
 
