@@ -6,13 +6,15 @@ weight gradient; median time per call.
 Throughput is the bytes each call must read and write divided by its time (GB/s).
 """
 import sys
+from functools import partial
 
 import numpy as np
 
 from tinynet import backend
 from tinynet.functional import conv as conv_module
 from tinynet.functional.conv import Conv2d
-from tinynet.kernels import adam, convolution, lstm_cell, pooling
+from tinynet.kernels import adam, convolution, pooling
+from tinynet.kernels import lstm_cell as cell
 
 from common import machine, median_seconds
 
@@ -32,14 +34,22 @@ def cases(xp):
     col = convolution.im2col_reference(x, 5, 5, 1, 0)
     pool_in = xp.asarray(rng.standard_normal((64, 20, 26, 26), dtype=np.float32))
     y, argmax = pooling.max_pool_forward_reference(pool_in, 2, 2, 0)
-    n, hidden = 100, 64  # paper 000's LSTM step
-    gates, recurrent = (xp.asarray(rng.standard_normal((n, 4 * hidden), dtype=np.float32)) for _ in range(2))
-    c_prev, h, c, tanh_c, dh, g_out, dc, dc_prev = (xp.asarray(rng.standard_normal((n, hidden), dtype=np.float32))
-                                                    for _ in range(8))
+    steps, n, hidden = 28, 100, 64  # a layer of paper 000's LSTM: 28 steps, batch 100, 64 units
+    x_part = xp.asarray(rng.standard_normal((steps, n, 4 * hidden), dtype=np.float32))
+    w_hh_t = xp.asarray(rng.standard_normal((hidden, 4 * hidden), dtype=np.float32) / 8)
     bias, peephole = xp.zeros(4 * hidden, np.float32), xp.zeros((3, hidden), np.float32)
-    cell_forward = (recurrent, bias, c_prev, peephole, h, c, tanh_c)  # the arguments after gates
-    cell_backward = (dh, g_out, dc, gates, c_prev, tanh_c, peephole)  # the arguments before d_gates, dc_prev
-    one = np.float32(1)
+    hs, cs = (xp.asarray(rng.standard_normal((steps + 1, n, hidden), dtype=np.float32)) for _ in range(2))
+    tanh_cs, g_out = (xp.asarray(rng.standard_normal((steps, n, hidden), dtype=np.float32)) for _ in range(2))
+    dh, dc = (xp.asarray(rng.standard_normal((n, hidden), dtype=np.float32)) for _ in range(2))
+    acts = xp.asarray(rng.random((steps, n, 4 * hidden), dtype=np.float32))
+    reference_cell = (partial(cell.lstm_sequence_forward_steps, cell_forward=cell.lstm_cell_forward_reference),
+                      partial(cell.lstm_sequence_backward_steps, cell_backward=cell.lstm_cell_backward_reference))
+    chosen = cell.sequence_forward_kernel(x_part), cell.sequence_backward_kernel(g_out)  # Numba or CuPy
+    layer_forward = {version: lambda way=way: way(x_part.copy(), w_hh_t, bias, peephole, hs, cs, tanh_cs)
+                     for version, way in (("reference", reference_cell[0]), ("numba", chosen[0]), ("cupy", chosen[0]))}
+    layer_backward = {version: lambda way=way: way(g_out, acts, cs, tanh_cs, w_hh_t, peephole, xp.empty_like(acts),
+                                                   dh.copy(), dc.copy())
+                      for version, way in (("reference", reference_cell[1]), ("numba", chosen[1]), ("cupy", chosen[1]))}
     adam_arrays = {shape: [xp.asarray(rng.random(shape, dtype=np.float32)) for _ in range(4)]
                    for shape in ((256, 784), (500, 3240))}  # paper 002 ANN 1's first layer, paper 001's fc1
     adam_numbers = [np.float32(x) for x in (0.9, 0.999, 0.001 / 0.1, 0.001 ** 0.5, 1e-8, 1)]  # step 1
@@ -69,16 +79,8 @@ def cases(xp):
             "reference": lambda: pooling.max_pool_backward_reference(y, argmax, pool_in.shape),
                                          "numba": lambda: pooling.max_pool_backward_numba(y, argmax, *pool_in.shape)},
                                     nbytes(pool_in, y, argmax)),
-        "lstm cell fwd 100x64": (x, {
-            "reference": lambda: lstm_cell.lstm_cell_forward_reference(gates.copy(), *cell_forward),
-            "numba": lambda: lstm_cell.lstm_cell_forward_numba(gates.copy(), *cell_forward),
-            "cupy": lambda: lstm_cell.lstm_cell_forward(gates.copy(), *cell_forward)},
-            nbytes(gates, gates, recurrent, c_prev, h, c, tanh_c)),
-        "lstm cell bwd 100x64": (x, {
-            "reference": lambda: lstm_cell.lstm_cell_backward_reference(*cell_backward, gates.copy(), dc_prev),
-            "numba": lambda: lstm_cell.lstm_cell_backward_numba(*cell_backward, gates.copy(), dc_prev, one),
-            "cupy": lambda: lstm_cell.lstm_cell_backward(*cell_backward, gates.copy(), dc_prev)},
-            nbytes(dh, g_out, dc, gates, c_prev, tanh_c, gates, dc_prev)),
+        "lstm layer fwd 28x100x64": (x, layer_forward, nbytes(x_part, x_part, hs, cs, tanh_cs)),
+        "lstm layer bwd 28x100x64": (x, layer_backward, nbytes(g_out, acts, cs, tanh_cs, acts)),
     } | {f"adam update {rows}x{cols}": (x, {
         "reference": lambda arrays=arrays: adam.adam_update_reference(*arrays, *adam_numbers),
         "numba": lambda arrays=arrays: adam.adam_update_numba(*(a.reshape(-1) for a in arrays), *adam_numbers)},

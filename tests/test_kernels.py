@@ -1,4 +1,6 @@
 """Each Numba kernel equals its NumPy reference on hypothesis-drawn shapes, odd sizes included."""
+from functools import partial
+
 import numpy as np
 import pytest
 from hypothesis import assume, given
@@ -8,12 +10,10 @@ from numba import njit, types
 import tinynet as tn
 import tinynet.functional as F
 from tinynet.functional import conv as conv_module
-from tinynet.kernels import adam, pooling
+from tinynet.kernels import adam, blas, pooling
 from tinynet.kernels import convolution as im2col_module
 from tinynet.kernels import lstm_cell as cell
 from tinynet.kernels.activations import FASTMATH, fast_sigmoid, fast_tanh, stable_sigmoid
-
-from cases import lstm_cell_case
 
 
 @st.composite
@@ -90,30 +90,44 @@ def test_compiled_rules_keep_float32_arithmetic():
     assert _whole_cell.nopython_signatures[-1].return_type == types.UniTuple(types.float32, 12)
 
 
-@given(n=st.integers(1, 5), hidden=st.integers(1, 7), peephole=st.booleans(),
+@given(steps=st.integers(1, 4), n=st.integers(1, 11), hidden=st.integers(1, 9), peephole=st.booleans(),
        dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 999))
-def test_lstm_cell_numba_equals_reference(n, hidden, peephole, dtype, seed):
-    """The compiled forward is float32-only (fast tanh/sigmoid, error <= 3e-7 each); backward takes both."""
-    gates, recurrent, bias, c_prev, weights, dh, g_out, dc = lstm_cell_case(n, hidden, peephole, dtype, seed)
-    outputs = {}
-    for version, forward in (("ref", cell.lstm_cell_forward_reference), ("numba", cell.lstm_cell_forward_numba)):
-        acts, h, c, tanh_c = gates.copy(), *(np.empty_like(c_prev) for _ in range(3))
-        if version == "numba" and dtype == np.float64:
-            outputs[version] = outputs["ref"]
-            continue
-        forward(acts, recurrent, bias, c_prev, weights, h, c, tanh_c)
-        outputs[version] = (acts, h, c, tanh_c)
-    tolerance = dict(rtol=1e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
-    for got, expected in zip(outputs["numba"], outputs["ref"]):
-        np.testing.assert_allclose(got, expected, **tolerance)
-    acts, _, _, tanh_c = outputs["ref"]
-    d_gates = {v: np.empty_like(gates) for v in ("ref", "numba")}
-    dc_prev = {v: np.empty_like(c_prev) for v in ("ref", "numba")}
-    cell.lstm_cell_backward_reference(dh, g_out, dc, acts, c_prev, tanh_c, weights, d_gates["ref"], dc_prev["ref"])
-    cell.lstm_cell_backward_numba(dh, g_out, dc, acts, c_prev, tanh_c, weights, d_gates["numba"], dc_prev["numba"],
-                                  dtype(1))
-    np.testing.assert_allclose(d_gates["numba"], d_gates["ref"], **tolerance)
-    np.testing.assert_allclose(dc_prev["numba"], dc_prev["ref"], **tolerance)
+def test_lstm_sequence_numba_equals_the_reference_step_loop(steps, n, hidden, peephole, dtype, seed):
+    """The compiled whole-layer loops (each step's product through NumPy's BLAS) against the plain step
+    loop with the NumPy cell. The compiled forward is float32-only (fast tanh/sigmoid, error <= 3e-7
+    each); backward takes both."""
+    rng = np.random.default_rng(seed)
+    x_part = (rng.standard_normal((steps, n, 4 * hidden)) * 2).astype(dtype)
+    w_hh_t = (rng.standard_normal((hidden, 4 * hidden)) / np.sqrt(hidden)).astype(dtype)
+    bias, h0, c0 = (rng.standard_normal(shape).astype(dtype) for shape in (4 * hidden, (n, hidden), (n, hidden)))
+    weights = (rng.standard_normal((3, hidden)) if peephole else np.zeros((3, hidden))).astype(dtype)
+    g_out = rng.standard_normal((steps, n, hidden)).astype(dtype)
+    dh_last, dc_last = rng.standard_normal((2, n, hidden)).astype(dtype)
+    tolerance = dict(rtol=2e-5, atol=2e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+
+    def forward(run):
+        acts, hs, cs = x_part.copy(), np.empty((steps + 1, n, hidden), dtype), np.empty((steps + 1, n, hidden), dtype)
+        hs[0], cs[0] = h0, c0
+        tanh_cs = np.empty((steps, n, hidden), dtype)
+        run(acts, w_hh_t, bias, weights, hs, cs, tanh_cs)
+        return acts, hs, cs, tanh_cs
+
+    gemm = blas.gemm_function(dtype)
+    assert gemm is not None, "NumPy's BLAS was not found"
+    expected = forward(partial(cell.lstm_sequence_forward_steps, cell_forward=cell.lstm_cell_forward_reference))
+    if dtype == np.float32:
+        for got, wanted in zip(forward(partial(cell.lstm_sequence_forward_numba, gemm=gemm)), expected):
+            np.testing.assert_allclose(got, wanted, **tolerance)
+    acts, _, cs, tanh_cs = expected
+
+    def backward(run):
+        d_gates, dh, dc = np.empty_like(acts), dh_last.copy(), dc_last.copy()
+        run(g_out, acts, cs, tanh_cs, w_hh_t, weights, d_gates, dh, dc)
+        return d_gates, dh, dc
+
+    reference = partial(cell.lstm_sequence_backward_steps, cell_backward=cell.lstm_cell_backward_reference)
+    for got, wanted in zip(backward(partial(cell.lstm_sequence_backward_numba, gemm=gemm)), backward(reference)):
+        np.testing.assert_allclose(got, wanted, **tolerance)
 
 
 @njit(fastmath=FASTMATH, error_model="numpy")
@@ -146,28 +160,43 @@ def test_tinynet_numba_0_forces_the_references(monkeypatch):
     monkeypatch.setenv("TINYNET_NUMBA", "0")
     monkeypatch.setattr(im2col_module, "im2col_numba", fail)
     monkeypatch.setattr(pooling, "max_pool_forward_numba", fail)
-    monkeypatch.setattr(cell, "lstm_cell_forward_numba", fail)
+    monkeypatch.setattr(cell, "lstm_sequence_forward_numba", fail)
+    monkeypatch.setattr(cell, "lstm_sequence_backward_numba", fail)
     monkeypatch.setattr(adam, "adam_update_numba", fail)
     x = tn.tensor(np.ones((1, 1, 4, 4)))
     np.testing.assert_array_equal(F.conv2d(x, tn.tensor(np.ones((1, 1, 2, 2)))).numpy(), np.full((1, 1, 3, 3), 4.0))
     np.testing.assert_array_equal(F.max_pool2d(x, 2).numpy(), np.ones((1, 1, 2, 2)))
-    h, c = F.lstm_cell(tn.tensor(np.ones((1, 2))), *(tn.tensor(np.zeros((1, 1))),) * 2,
-                       tn.tensor(np.ones((4, 2))), tn.tensor(np.ones((4, 1))))
+    w_ih = tn.tensor(np.ones((4, 2)), requires_grad=True)
+    h, c = F.lstm_cell(tn.tensor(np.ones((1, 2))), *(tn.tensor(np.zeros((1, 1))),) * 2, w_ih,
+                       tn.tensor(np.ones((4, 1))))
     gate = 1 / (1 + np.exp(-2.0))  # every gate's pre-activation is 1 + 1 = 2
     np.testing.assert_allclose(c.numpy(), [[gate * np.tanh(2.0)]])
     np.testing.assert_allclose(h.numpy(), gate * np.tanh(c.numpy()))
+    h.sum().backward()
+    assert w_ih.grad is not None
     weight = tn.nn.Parameter(np.ones(3, dtype=np.float32))
     weight.grad = np.ones_like(weight.data)
     tn.optim.Adam([weight], lr=0.5).step()
     np.testing.assert_allclose(weight.data, 0.5, rtol=1e-5)  # the first Adam step is lr * sign(g) (float32)
 
 
-def test_the_whole_sequence_lstm_kernel_is_cuda_only(monkeypatch):
-    """On NumPy arrays the layer always runs its per-step loop, whatever TINYNET_CUDA_LSTM_SEQUENCE says
-    (the CUDA kernel itself is checked against the loop in tests/test_gpu.py)."""
+@pytest.mark.parametrize("numba_setting, dtype, kernels", [
+    ("1", np.float32, {"lstm sequence forward: numba", "lstm sequence backward: numba"}),
+    ("1", np.float64, {"lstm cell forward: reference", "lstm sequence backward: numba"}),
+    ("0", np.float32, {"lstm cell forward: reference", "lstm cell backward: reference"})])
+def test_the_lstm_layer_runs_the_compiled_loops_where_they_exist(numba_setting, dtype, kernels, monkeypatch):
+    """On the CPU: float32 compiled both ways; float64 the exact reference forward (step loop) and the
+    compiled backward; TINYNET_NUMBA=0 the step loop with the NumPy cell. The CUDA switch changes nothing
+    here (the CUDA kernels are checked against the loop in tests/test_gpu.py)."""
     monkeypatch.setenv("TINYNET_CUDA_LSTM_SEQUENCE", "1")
-    gates, g_out = np.zeros((2, 3, 8), np.float32), np.zeros((2, 3, 2), np.float32)
-    assert cell.sequence_forward_kernel(gates) is None and cell.sequence_backward_kernel(g_out) is None
+    monkeypatch.setenv("TINYNET_NUMBA", numba_setting)
+    model = tn.nn.LSTM(3, 5)
+    for p in model.parameters():
+        p.data = p.data.astype(dtype)
+    with tn.profile() as profiler:
+        output, _ = model(tn.tensor(np.ones((4, 2, 3)), dtype=dtype))
+        output.sum().backward()
+    assert profiler.rows["LSTMLayer"]["kernels"] == kernels
 
 
 @pytest.mark.parametrize("megabytes", ["256", "0.0005"])  # the whole batch in one im2col chunk, or one image each
@@ -205,3 +234,26 @@ def test_conv_in_batch_chunks_equals_one_pass(monkeypatch):
     assert im2col_batch_chunk(5, 2 * 36 * 9 * 8) == 1
     for one_pass, chunked in zip(*results):
         np.testing.assert_allclose(chunked, one_pass, rtol=1e-12)
+
+
+@given(m=st.integers(1, 7), n=st.integers(1, 7), k=st.integers(1, 7), transpose_b=st.booleans(),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 99))
+def test_numpy_blas_gemm_equals_matmul(m, n, k, transpose_b, dtype, seed):
+    """C = 2 A op(B) + 0.5 C through the ctypes gemm the compiled LSTM loops call (pointers as integers)."""
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((n, k) if transpose_b else (k, n)).astype(dtype)
+    c = rng.standard_normal((m, n)).astype(dtype)
+    expected = 2 * a @ (b.T if transpose_b else b) + 0.5 * c
+    blas.gemm_function(dtype)(blas.ROW_MAJOR, blas.NO_TRANS, blas.TRANS if transpose_b else blas.NO_TRANS, m, n, k,
+                              2.0, a.ctypes.data, k, b.ctypes.data, b.shape[1], 0.5, c.ctypes.data, n)
+    np.testing.assert_allclose(c, expected, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5)
+
+
+def test_the_compiled_lstm_loop_refuses_arrays_blas_cannot_read():
+    gates = np.zeros((2, 3, 8), np.float32)
+    hs, cs = np.zeros((3, 3, 2), np.float32), np.zeros((3, 3, 2), np.float32)
+    w_hh_t = np.zeros((8, 2), np.float32).T  # a transposed view: not C-contiguous
+    with pytest.raises(ValueError, match="C-contiguous"):
+        cell.lstm_sequence_forward_numba(gates, w_hh_t, np.zeros(8, np.float32), np.zeros((3, 2), np.float32),
+                                         hs, cs, np.zeros((2, 3, 2), np.float32), blas.gemm_function(np.float32))

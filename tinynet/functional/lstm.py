@@ -6,11 +6,12 @@ Per time step t (gate order i, f, g, o; see tinynet/kernels/lstm_cell.py for the
     a_t = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh          (N, 4H)
     h_t, c_t = cell(a_t, c_{t-1})
 
-Speed comes from doing in Python only what must be sequential: the input projection of all T steps
-is one matrix product before the loop, each step is one (N, H) x (H, 4H) product plus one fused
-kernel, and backward (backpropagation through time over raw arrays) gathers the gate gradients of
-all steps so that dW_ih, dW_hh and dx are again single matrix products. On a GPU, with
-TINYNET_CUDA_LSTM_SEQUENCE=1, one CUDA kernel runs the whole loop (tinynet/kernels/lstm_cell.py).
+Speed comes from keeping only what must be sequential in the time loop: the input projection of all
+T steps is one matrix product before it, each step is one (N, H) x (H, 4H) product plus one fused cell
+kernel, and backward (backpropagation through time over raw arrays) gathers the gate gradients of all
+steps so that dW_ih, dW_hh and dx are again single matrix products. The loop itself is a kernel
+(tinynet/kernels/lstm_cell.py): compiled whole on the CPU, step by step on a GPU (one CUDA launch for
+the whole loop with TINYNET_CUDA_LSTM_SEQUENCE=1), plain NumPy as the reference.
 """
 from __future__ import annotations
 
@@ -41,16 +42,8 @@ class LSTMLayer(Function):
         cs, tanh_cs = xp.empty_like(hs), xp.empty((steps, batch, hidden), x.dtype)
         hs[0], cs[0] = h0, c0
         w_hh_t = xp.ascontiguousarray(w_hh.T)
-        whole_sequence = cell_kernels.sequence_forward_kernel(gates)  # a GPU kernel for all steps, or None
-        if whole_sequence is not None:
-            whole_sequence(gates, w_hh_t, bias, peephole, hs, cs, tanh_cs)
-        else:
-            cell_forward = cell_kernels.forward_kernel(gates)
-            recurrent = xp.empty((batch, 4 * hidden), x.dtype)
-            for t in range(steps):
-                xp.matmul(hs[t], w_hh_t, out=recurrent)
-                cell_forward(gates[t], recurrent, bias, cs[t], peephole, hs[t + 1], cs[t + 1], tanh_cs[t])
-        self.x, self.w_ih, self.w_hh, self.peephole_weights = x, w_ih, w_hh, peephole
+        cell_kernels.sequence_forward_kernel(gates)(gates, w_hh_t, bias, peephole, hs, cs, tanh_cs)
+        self.x, self.w_ih, self.w_hh_t, self.peephole_weights = x, w_ih, w_hh_t, peephole
         self.acts, self.hs, self.cs, self.tanh_cs = gates, hs, cs, tanh_cs
         return hs[1:], hs[steps], cs[steps]
 
@@ -59,19 +52,9 @@ class LSTMLayer(Function):
         g_out = xp.ascontiguousarray(g_out)  # batch_first layers get a transposed view
         steps, batch, hidden = g_out.shape
         d_gates = xp.empty_like(self.acts)
-        dh, dc = g_h_last.copy(), g_c_last.copy()
-        whole_sequence = cell_kernels.sequence_backward_kernel(g_out)  # a GPU kernel for all steps, or None
-        if whole_sequence is not None:
-            whole_sequence(g_out, self.acts, self.cs, self.tanh_cs, xp.ascontiguousarray(self.w_hh),
-                           self.peephole_weights, d_gates, dh, dc)
-        else:
-            dc_prev = xp.empty_like(dc)
-            cell_backward = cell_kernels.backward_kernel(dh)
-            for t in reversed(range(steps)):  # dh: dL/dh_t through the next step; g_out[t]: from above
-                cell_backward(dh, g_out[t], dc, self.acts[t], self.cs[t], self.tanh_cs[t],
-                              self.peephole_weights, d_gates[t], dc_prev)
-                xp.matmul(d_gates[t], self.w_hh, out=dh)
-                dc, dc_prev = dc_prev, dc
+        dh, dc = g_h_last.copy(), g_c_last.copy()  # become dL/dh_0, dL/dc_0 in place
+        cell_kernels.sequence_backward_kernel(g_out)(g_out, self.acts, self.cs, self.tanh_cs, self.w_hh_t,
+                                                     self.peephole_weights, d_gates, dh, dc)
         d_flat = d_gates.reshape(steps * batch, 4 * hidden)
         dx = (d_flat @ self.w_ih).reshape(self.x.shape) if self.needs_input_grad[0] else None
         dw_ih = d_flat.T @ self.x.reshape(steps * batch, -1)

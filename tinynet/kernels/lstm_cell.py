@@ -1,4 +1,6 @@
-"""The fused LSTM cell: every elementwise step of one time step in one pass.
+"""The fused LSTM cell (every elementwise step of one time step in one pass) and the loop that runs
+it over all time steps of a layer, each in three versions: the NumPy reference, Numba on the CPU
+(the whole loop compiled, calling NumPy's BLAS for each step's product) and CUDA through CuPy.
 
 The pre-activations of a step arrive in three parts, summed by the kernel: ``gates`` (N, 4H) = x W_ih^T
 (computed for all steps at once), ``recurrent`` (N, 4H) = h_prev W_hh^T and ``bias`` (4H,) = b_ih + b_hh,
@@ -16,17 +18,22 @@ h, c and tanh(c). Backward takes dL/dh_t in two parts, ``dh`` (from step t + 1, 
     dc  = dc_next + dh * o * (1 - tanh(c)^2) + d_o * w_co
     d_i = dc * g * i (1 - i)       d_f = dc * c_prev * f (1 - f)       d_g = dc * i * (1 - g^2)
     dc_prev = dc * f + d_i * w_ci + d_f * w_cf
+
+A layer calls sequence_forward_kernel / sequence_backward_kernel (at the end of this file), which pick
+the version for its arrays.
 """
 from __future__ import annotations
 
 import os
+from functools import partial
 
 import numpy as np
 from numba import njit
 
 from ..backend import get_array_module
+from . import blas
 from .activations import FASTMATH, fast_sigmoid, fast_tanh, stable_sigmoid
-from .dispatch import kernel_version
+from .dispatch import kernel_version, numba_enabled
 
 
 # ----------------------------------------------------------------------------- the math, once
@@ -80,47 +87,95 @@ def lstm_cell_backward_reference(dh, g_out, dc_next, acts, c_prev, tanh_c, peeph
         dh + g_out, dc_next, *_split_gates(acts, c_prev.shape[1]), c_prev, tanh_c, *peephole, dh.dtype.type(1))
 
 
+def lstm_sequence_forward_steps(gates, w_hh_t, bias, peephole, hs, cs, tanh_cs, cell_forward):
+    """Every time step of a layer, written plainly: per step one (N, H) x (H, 4H) product and one
+    cell step ``cell_forward`` (the reference or the per-step CuPy kernel). gates (T, N, 4H) holds
+    x_t W_ih^T on entry and the activations on exit; hs, cs (T + 1, N, H) start from hs[0], cs[0]."""
+    xp = get_array_module(gates)
+    recurrent = xp.empty(gates.shape[1:], gates.dtype)
+    for t in range(gates.shape[0]):
+        xp.matmul(hs[t], w_hh_t, out=recurrent)
+        cell_forward(gates[t], recurrent, bias, cs[t], peephole, hs[t + 1], cs[t + 1], tanh_cs[t])
+
+
+def lstm_sequence_backward_steps(g_out, acts, cs, tanh_cs, w_hh_t, peephole, d_gates, dh, dc, cell_backward):
+    """Backpropagation through time, step by step: dh, dc (N, H) go in place from dL/d(h_T, c_T) to
+    dL/d(h_0, c_0); d_gates (T, N, 4H) receives dL/d(pre-activations); dL/dh_{t-1} = d_gates[t] W_hh."""
+    xp = get_array_module(g_out)
+    dc_next, dc_prev = dc.copy(), xp.empty_like(dc)
+    for t in reversed(range(g_out.shape[0])):  # dh: dL/dh_t through the next step; g_out[t]: from above
+        cell_backward(dh, g_out[t], dc_next, acts[t], cs[t], tanh_cs[t], peephole, d_gates[t], dc_prev)
+        xp.matmul(d_gates[t], w_hh_t.T, out=dh)
+        dc_next, dc_prev = dc_prev, dc_next
+    dc[...] = dc_next
+
+
 # ----------------------------------------------------------------------------- Numba
-# The compiled loops are the float32 fast path (float64, used by the gradient checks, takes the exact
-# reference forward). Each batch row is taken apart into 1-D views of its gate blocks and the loops run
-# over the hidden units with unit stride, so LLVM turns them into SIMD code (8x faster than indexing
-# gates[b, k * hidden + j]). The forward is two loops because the output gate needs the whole new c
-# first; one loop for both measured 1.4x slower. The cells of one step are few (N x H), so the rows run
-# serially: threads would cost more than they save.
+# On the CPU a whole layer runs as one compiled call per direction, so no Python runs between time
+# steps. Each step's product goes to NumPy's own BLAS (tinynet/kernels/blas.py), whose threads split it
+# over the cores; the cell runs on one core. (Returning to Python for every step cost about 10 of the
+# 41 us per step of a 100 x 64 state; sharing the batch rows out over Numba's threads instead, each
+# with its own product loop, lost more to waking the threads and to fighting OpenBLAS's spinning ones
+# than it gained: benchmarks/RESULTS.md.)
+# The cell loops take each batch row apart into 1-D views of its gate blocks and run over the hidden
+# units with unit stride, so LLVM turns them into SIMD code (8x faster than indexing gates[b, k * hidden
+# + j]). The forward is two loops because the output gate needs the whole new c first. Forward is
+# compiled for float32 only (fast_tanh / fast_sigmoid); float64, used by the gradient checks, takes the
+# exact reference forward, and the compiled backward (exact) takes both.
 _compile = njit(inline="always", fastmath=FASTMATH, error_model="numpy")
 _cell_state, _cell_output, _gate_gradients = _compile(cell_state), _compile(cell_output), _compile(gate_gradients)
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
-def lstm_cell_forward_numba(gates, recurrent, bias, c_prev, peephole, h, c, tanh_c):
-    n, hidden = c_prev.shape
-    w_ci, w_cf, w_co = peephole[0], peephole[1], peephole[2]
-    for b in range(n):
-        a, r = gates[b], recurrent[b]
-        for k in range(4 * hidden):
-            a[k] += r[k] + bias[k]
-        i, f = gates[b, :hidden], gates[b, hidden:2 * hidden]
-        g, o = gates[b, 2 * hidden:3 * hidden], gates[b, 3 * hidden:]
-        cp, cn, tc, hb = c_prev[b], c[b], tanh_c[b], h[b]
-        for j in range(hidden):
-            i[j], f[j], g[j], cn[j] = _cell_state(i[j], f[j], g[j], cp[j], w_ci[j], w_cf[j], fast_sigmoid, fast_tanh)
-        for j in range(hidden):
-            o[j], tc[j], hb[j] = _cell_output(o[j], cn[j], w_co[j], fast_sigmoid, fast_tanh)
+@_compile
+def _check_contiguous(a, b, c):
+    """The arrays whose pointers go to BLAS must be C-contiguous (BLAS would read the wrong numbers)."""
+    if not (a.flags.c_contiguous and b.flags.c_contiguous and c.flags.c_contiguous):
+        raise ValueError("the compiled LSTM loop needs C-contiguous arrays for BLAS")
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model="numpy")
-def lstm_cell_backward_numba(dh, g_out, dc_next, acts, c_prev, tanh_c, peephole, d_gates, dc_prev, one):
-    n, hidden = c_prev.shape
+def lstm_sequence_forward_numba(gates, w_hh_t, bias, peephole, hs, cs, tanh_cs, gemm):
+    """lstm_sequence_forward_steps compiled; ``gemm`` is blas.gemm_function(float32)."""
+    _check_contiguous(gates, w_hh_t, hs)
+    steps, batch, four_hidden = gates.shape
+    hidden = four_hidden // 4
     w_ci, w_cf, w_co = peephole[0], peephole[1], peephole[2]
-    for b in range(n):
-        i, f = acts[b, :hidden], acts[b, hidden:2 * hidden]
-        g, o = acts[b, 2 * hidden:3 * hidden], acts[b, 3 * hidden:]
-        d_i, d_f = d_gates[b, :hidden], d_gates[b, hidden:2 * hidden]
-        d_g, d_o = d_gates[b, 2 * hidden:3 * hidden], d_gates[b, 3 * hidden:]
-        dh_b, g_b, dc_b, tc, cp, dcp = dh[b], g_out[b], dc_next[b], tanh_c[b], c_prev[b], dc_prev[b]
-        for j in range(hidden):
-            d_i[j], d_f[j], d_g[j], d_o[j], dcp[j] = _gate_gradients(
-                dh_b[j] + g_b[j], dc_b[j], i[j], f[j], g[j], o[j], cp[j], tc[j], w_ci[j], w_cf[j], w_co[j], one)
+    one = gates.dtype.type(1)
+    for t in range(steps):  # gates[t] += h_{t-1} W_hh^T (beta = 1), then the cell row by row
+        gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.NO_TRANS, batch, four_hidden, hidden, one, hs[t].ctypes.data,
+             hidden, w_hh_t.ctypes.data, four_hidden, one, gates[t].ctypes.data, four_hidden)
+        for b in range(batch):
+            a, c_prev, c, tanh_c, h = gates[t, b], cs[t, b], cs[t + 1, b], tanh_cs[t, b], hs[t + 1, b]
+            for k in range(four_hidden):
+                a[k] += bias[k]
+            i, f, g, o = a[:hidden], a[hidden:2 * hidden], a[2 * hidden:3 * hidden], a[3 * hidden:]
+            for j in range(hidden):
+                i[j], f[j], g[j], c[j] = _cell_state(i[j], f[j], g[j], c_prev[j], w_ci[j], w_cf[j],
+                                                     fast_sigmoid, fast_tanh)
+            for j in range(hidden):
+                o[j], tanh_c[j], h[j] = _cell_output(o[j], c[j], w_co[j], fast_sigmoid, fast_tanh)
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def lstm_sequence_backward_numba(g_out, acts, cs, tanh_cs, w_hh_t, peephole, d_gates, dh, dc, gemm):
+    """lstm_sequence_backward_steps compiled; ``gemm`` is blas.gemm_function of the arrays' dtype."""
+    _check_contiguous(d_gates, w_hh_t, dh)
+    steps, batch, hidden = g_out.shape
+    w_ci, w_cf, w_co = peephole[0], peephole[1], peephole[2]
+    zero, one = dh.dtype.type(0), dh.dtype.type(1)
+    for t in range(steps - 1, -1, -1):
+        for b in range(batch):  # dc[b] turns from dL/dc_t into dL/dc_{t-1}
+            a, d = acts[t, b], d_gates[t, b]
+            i, f, g, o = a[:hidden], a[hidden:2 * hidden], a[2 * hidden:3 * hidden], a[3 * hidden:]
+            d_i, d_f, d_g, d_o = d[:hidden], d[hidden:2 * hidden], d[2 * hidden:3 * hidden], d[3 * hidden:]
+            dh_b, g_b, dc_b, c_prev, tanh_c = dh[b], g_out[t, b], dc[b], cs[t, b], tanh_cs[t, b]
+            for j in range(hidden):
+                d_i[j], d_f[j], d_g[j], d_o[j], dc_b[j] = _gate_gradients(
+                    dh_b[j] + g_b[j], dc_b[j], i[j], f[j], g[j], o[j], c_prev[j], tanh_c[j], w_ci[j], w_cf[j],
+                    w_co[j], one)
+        # dL/dh_{t-1} = d_gates[t] W_hh = d_gates[t] (W_hh^T)^T
+        gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.TRANS, batch, hidden, 4 * hidden, one, d_gates[t].ctypes.data,
+             4 * hidden, w_hh_t.ctypes.data, 4 * hidden, zero, dh.ctypes.data, hidden)
 
 
 # ----------------------------------------------------------------------------- CUDA (CuPy)
@@ -282,11 +337,11 @@ def _cupy_kernels(cupy):
     return _cupy_kernels.cache
 
 
-def _sequence_kernel(array, way, hidden):
+def _cuda_sequence_kernel(array, way, hidden):
     """The whole-sequence CUDA kernel (``way`` "forward" or "backward") with its launch shape, or None
-    where the per-step loop runs instead: on the CPU, unless TINYNET_CUDA_LSTM_SEQUENCE=1 (off by default
-    until it is measured on a GPU, see benchmarks/RESULTS.md), or if a block's shared memory is too small."""
-    if isinstance(array, np.ndarray) or os.environ.get("TINYNET_CUDA_LSTM_SEQUENCE", "0") != "1":
+    where the per-step loop runs instead: unless TINYNET_CUDA_LSTM_SEQUENCE=1 (off by default until it
+    is measured on a GPU, see benchmarks/RESULTS.md), or if a block's shared memory is too small."""
+    if os.environ.get("TINYNET_CUDA_LSTM_SEQUENCE", "0") != "1":
         return None
     shared = 6 * hidden * array.dtype.itemsize  # h, c (or dh, dc) and the 4H gates of one batch row
     if array.dtype not in _CUDA_TYPES or shared > _SHARED_MEMORY:
@@ -297,13 +352,28 @@ def _sequence_kernel(array, way, hidden):
     return kernel, threads, shared
 
 
-def sequence_forward_kernel(gates):
-    """f(gates, w_hh_t, bias, peephole, hs, cs, tanh_cs) running every time step of a layer in one GPU launch
-    (see the CUDA section above; arguments as LSTMLayer.forward holds them, all C-contiguous), or None."""
-    steps, batch, four_hidden = gates.shape
-    chosen = _sequence_kernel(gates, "forward", four_hidden // 4)
-    if chosen is None:
+def _compiled_on_cpu(array, way, compiled_dtypes):
+    """NumPy's gemm for the Numba whole-sequence loop, or None where it does not run (CuPy arrays, dtypes
+    not compiled, TINYNET_NUMBA=0, or a NumPy whose BLAS blas.py cannot find)."""
+    if not (isinstance(array, np.ndarray) and array.dtype in compiled_dtypes and numba_enabled()):
         return None
+    gemm = blas.gemm_function(array.dtype)
+    if gemm is not None:
+        kernel_version(array, f"lstm sequence {way}")  # reports "numba" to tinynet.debug.profile
+    return gemm
+
+
+def sequence_forward_kernel(gates):
+    """f(gates, w_hh_t, bias, peephole, hs, cs, tanh_cs) running every time step of a layer (arguments as
+    in lstm_sequence_forward_steps, all C-contiguous): the compiled loop on the CPU (float32), one CUDA
+    launch (opt-in, see above), or the step loop over the per-step kernels."""
+    steps, batch, four_hidden = gates.shape
+    gemm = _compiled_on_cpu(gates, "forward", (np.float32,))
+    if gemm is not None:
+        return partial(lstm_sequence_forward_numba, gemm=gemm)
+    chosen = None if isinstance(gates, np.ndarray) else _cuda_sequence_kernel(gates, "forward", four_hidden // 4)
+    if chosen is None:
+        return partial(lstm_sequence_forward_steps, cell_forward=forward_kernel(gates))
     kernel, threads, shared = chosen
     return lambda gates, w_hh_t, bias, peephole, hs, cs, tanh_cs: kernel(
         (batch,), (threads,), (gates, w_hh_t, bias, peephole, hs, cs, tanh_cs, np.int32(steps), np.int32(batch),
@@ -311,42 +381,41 @@ def sequence_forward_kernel(gates):
 
 
 def sequence_backward_kernel(g_out):
-    """f(g_out, acts, cs, tanh_cs, w_hh, peephole, d_gates, dh, dc): backpropagation through all time
-    steps in one GPU launch, dh and dc updated in place from dL/d(h_T, c_T) to dL/d(h_0, c_0); or None.
-    All arrays C-contiguous."""
+    """f(g_out, acts, cs, tanh_cs, w_hh_t, peephole, d_gates, dh, dc): backpropagation through all time steps
+    (arguments as in lstm_sequence_backward_steps, all C-contiguous), the same three ways as forward
+    (compiled on the CPU for float32 and float64: backward has no approximations)."""
     steps, batch, hidden = g_out.shape
-    chosen = _sequence_kernel(g_out, "backward", hidden)
+    gemm = _compiled_on_cpu(g_out, "backward", (np.float32, np.float64))
+    if gemm is not None:
+        return partial(lstm_sequence_backward_numba, gemm=gemm)
+    chosen = None if isinstance(g_out, np.ndarray) else _cuda_sequence_kernel(g_out, "backward", hidden)
     if chosen is None:
-        return None
+        return partial(lstm_sequence_backward_steps, cell_backward=backward_kernel(g_out))
     kernel, threads, shared = chosen
-    return lambda g_out, acts, cs, tanh_cs, w_hh, peephole, d_gates, dh, dc: kernel(
-        (batch,), (threads,), (g_out, acts, cs, tanh_cs, w_hh, peephole, d_gates, dh, dc, np.int32(steps),
-                               np.int32(batch), np.int32(hidden)), shared_mem=shared)
+    xp = get_array_module(g_out)
+    return lambda g_out, acts, cs, tanh_cs, w_hh_t, peephole, d_gates, dh, dc: kernel(
+        (batch,), (threads,), (g_out, acts, cs, tanh_cs, xp.ascontiguousarray(w_hh_t.T), peephole, d_gates, dh, dc,
+                               np.int32(steps), np.int32(batch), np.int32(hidden)), shared_mem=shared)
 
 
 def forward_kernel(gates):
-    """The forward kernel for arrays like ``gates``, chosen once (a layer takes it once per sequence,
-    not once per time step): f(gates, recurrent, bias, c_prev, peephole, h, c, tanh_c) filling h, c,
-    tanh_c (N, H) and turning ``gates`` (N, 4H) into activations, in place."""
-    version = kernel_version(gates, "lstm cell forward", compiled=gates.dtype == np.float32, cupy_kernel=True)
-    if version == "cupy":
+    """The per-step forward for arrays like ``gates``: f(gates, recurrent, bias, c_prev, peephole, h, c,
+    tanh_c) filling h, c, tanh_c (N, H) and turning ``gates`` (N, 4H) into activations, in place. The
+    CuPy kernel on a GPU, the NumPy reference on the CPU (whose fast path is the whole-sequence loop)."""
+    if kernel_version(gates, "lstm cell forward", compiled=False, cupy_kernel=True) == "cupy":
         kernel = _cupy_kernels(get_array_module(gates))[0]
         return lambda gates, recurrent, bias, c_prev, peephole, h, c, tanh_c: kernel(
             c_prev, recurrent, bias, peephole, np.int32(c_prev.shape[1]), gates, h, c, tanh_c)
-    return lstm_cell_forward_numba if version == "numba" else lstm_cell_forward_reference
+    return lstm_cell_forward_reference
 
 
 def backward_kernel(dh):
-    """The backward kernel for arrays like ``dh``, chosen once: f(dh, g_out, dc_next, acts, c_prev, tanh_c,
-    peephole, d_gates, dc_prev) filling d_gates (N, 4H) = dL/d(pre-activations) and dc_prev (N, H)."""
-    version = kernel_version(dh, "lstm cell backward", cupy_kernel=True)
-    if version == "cupy":
+    """The per-step backward for arrays like ``dh``: f(dh, g_out, dc_next, acts, c_prev, tanh_c, peephole,
+    d_gates, dc_prev) filling d_gates (N, 4H) = dL/d(pre-activations) and dc_prev (N, H)."""
+    if kernel_version(dh, "lstm cell backward", compiled=False, cupy_kernel=True) == "cupy":
         kernel = _cupy_kernels(get_array_module(dh))[1]
         return lambda dh, g_out, dc_next, acts, c_prev, tanh_c, peephole, d_gates, dc_prev: kernel(
             dh, g_out, dc_next, acts, c_prev, tanh_c, peephole, np.int32(c_prev.shape[1]), d_gates, dc_prev)
-    if version == "numba":
-        one = dh.dtype.type(1)
-        return lambda *arrays: lstm_cell_backward_numba(*arrays, one)
     return lstm_cell_backward_reference
 
 
