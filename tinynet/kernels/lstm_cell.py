@@ -102,10 +102,11 @@ def lstm_sequence_backward_steps(g_out, acts, cs, tanh_cs, w_hh_t, peephole, d_g
     """Backpropagation through time, step by step: dh, dc (N, H) go in place from dL/d(h_T, c_T) to
     dL/d(h_0, c_0); d_gates (T, N, 4H) receives dL/d(pre-activations); dL/dh_{t-1} = d_gates[t] W_hh."""
     xp = get_array_module(g_out)
+    w_hh = xp.ascontiguousarray(w_hh_t.T)
     dc_next, dc_prev = dc.copy(), xp.empty_like(dc)
     for t in reversed(range(g_out.shape[0])):  # dh: dL/dh_t through the next step; g_out[t]: from above
         cell_backward(dh, g_out[t], dc_next, acts[t], cs[t], tanh_cs[t], peephole, d_gates[t], dc_prev)
-        xp.matmul(d_gates[t], w_hh_t.T, out=dh)
+        xp.matmul(d_gates[t], w_hh, out=dh)
         dc_next, dc_prev = dc_prev, dc_next
     dc[...] = dc_next
 
