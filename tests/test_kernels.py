@@ -199,6 +199,25 @@ def test_the_lstm_layer_runs_the_compiled_loops_where_they_exist(numba_setting, 
     assert profiler.rows["LSTMLayer"]["kernels"] == kernels
 
 
+def test_without_numpys_blas_the_lstm_layer_falls_back_to_the_step_loop(monkeypatch):
+    """A NumPy built against a BLAS that blas.py cannot find: the same numbers from the plain loop."""
+    tn.manual_seed(0)
+    model = tn.nn.LSTM(3, 5, num_layers=2)
+    x = np.random.default_rng(0).standard_normal((4, 2, 3)).astype(np.float32)
+    results = {}
+    for found in (True, False):
+        if not found:
+            monkeypatch.setattr(blas, "gemm_function", lambda dtype: None)
+        model.zero_grad()
+        with tn.profile() as profiler:
+            output, _ = model(tn.tensor(x))
+            output.sum().backward()
+        results[found] = [output.numpy()] + [p.grad.copy() for p in model.parameters()]
+        assert ("lstm sequence forward: numba" in profiler.rows["LSTMLayer"]["kernels"]) == found
+    for compiled, plain in zip(results[True], results[False]):
+        np.testing.assert_allclose(compiled, plain, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("megabytes", ["256", "0.0005"])  # the whole batch in one im2col chunk, or one image each
 def test_conv_weight_gradient_per_image_equals_one_product(megabytes, monkeypatch):
     """dW as one product per image and a sum (small kernels) or as one product over all positions
