@@ -14,7 +14,8 @@ import bench_train  # noqa: E402
 
 def test_python_m_tinynet_reports_versions_and_devices():
     out = subprocess.run([sys.executable, "-m", "tinynet"], capture_output=True, text=True, check=True).stdout
-    for field in ("tinynet", "Python", "NumPy", "Numba", "threads", "CuPy", "Devices: cpu"):
+    for field in ("tinynet", "Python", "NumPy", "Numba", "threads", "BLAS for compiled loops: found", "CuPy",
+                  "Devices: cpu"):
         assert field in out
 
 

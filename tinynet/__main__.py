@@ -7,11 +7,14 @@ import numpy
 
 import tinynet
 from tinynet import backend
+from tinynet.kernels import blas
 
 
 def report() -> str:
     lines = [f"tinynet {tinynet.__version__}", f"Python {sys.version.split()[0]} ({platform.platform()})",
-             f"NumPy {numpy.__version__}", f"Numba {numba.__version__}, threads: {numba.config.NUMBA_NUM_THREADS}"]
+             f"NumPy {numpy.__version__}", f"Numba {numba.__version__}, threads: {numba.config.NUMBA_NUM_THREADS}",
+             "NumPy's BLAS for compiled loops: " + ("found" if blas.gemm_function(numpy.float32) else
+                                                    "not found (the LSTM layer loops in Python, slower)")]
     if backend.cupy is None:
         lines.append(f"CuPy: not available ({backend._CUPY_IMPORT_ERROR})")
     else:
