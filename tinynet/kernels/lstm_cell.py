@@ -115,9 +115,9 @@ def lstm_sequence_backward_steps(g_out, acts, cs, tanh_cs, w_hh_t, peephole, d_g
 # On the CPU a whole layer runs as one compiled call per direction, so no Python runs between time
 # steps. Each step's product goes to NumPy's own BLAS (tinynet/kernels/blas.py), whose threads split it
 # over the cores; the cell runs on one core. (Returning to Python for every step cost about 10 of the
-# 41 us per step of a 100 x 64 state; sharing the batch rows out over Numba's threads instead, each
-# with its own product loop, lost more to waking the threads and to fighting OpenBLAS's spinning ones
-# than it gained: benchmarks/RESULTS.md.)
+# 41 us per step of a 100 x 64 state. Sharing the batch rows out over threads of tinynet's own, Numba's
+# or Python's, lost more than it gained: OpenBLAS's idle threads spin on the other core and keep a
+# second thread off it; benchmarks/RESULTS.md.)
 # The cell loops take each batch row apart into 1-D views of its gate blocks and run over the hidden
 # units with unit stride, so LLVM turns them into SIMD code (8x faster than indexing gates[b, k * hidden
 # + j]). The forward is two loops because the output gate needs the whole new c first. Forward is
