@@ -304,8 +304,12 @@ def test_functional_pooling_checks_its_window():
 
 def test_lstm_refuses_an_empty_sequence_and_bad_states():
     lstm, cell = nn.LSTM(3, 4, batch_first=True), nn.LSTMCell(3, 4)
-    with pytest.raises(ValueError, match="sequence has length 0"):
-        lstm(tn.tensor(np.ones((2, 0, 3), np.float32)))
+    with pytest.raises(ValueError, match=r"sequence has length 0 \(shape \(2, 0, 3\), layout \(batch, seq"):
+        lstm(tn.tensor(np.ones((2, 0, 3), np.float32)))  # the shape as given, not transposed
+    with pytest.raises(ValueError, match=r"the batch is empty \(shape \(0, 5, 3\), layout \(batch, seq"):
+        lstm(tn.tensor(np.ones((0, 5, 3), np.float32)))
+    with pytest.raises(ValueError, match="LSTMCell.*the batch is empty"):
+        cell(tn.tensor(np.ones((0, 3), np.float32)))
     x = tn.tensor(np.ones((2, 3), np.float32))
     with pytest.raises(ValueError, match=r"LSTMCell: c must have shape \(2, 4\), got \(2, 5\)"):
         cell(x, (tn.tensor(np.zeros((2, 4), np.float32)), tn.tensor(np.zeros((2, 5), np.float32))))

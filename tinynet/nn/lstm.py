@@ -76,6 +76,8 @@ class LSTMCell(_LSTMBase):
 
     def forward(self, x, state=None):
         check_input(self, x, (2,), self.input_size, 1, "(batch, input_size)")
+        if x.shape[0] == 0:
+            raise ValueError(f"{self}: the batch is empty (shape {x.shape}); pass at least one input row")
         expected = (x.shape[0], self.hidden_size)
         h, c = self._check_state(state, expected, ("h", "c")) if state is not None else (self._zeros(expected, x),) * 2
         cell = F.lstm_cell if self.fused else F.lstm_cell_composed
@@ -111,11 +113,15 @@ class LSTM(_LSTMBase):
     def forward(self, x, state=None):
         layout = "(batch, seq, feature)" if self.batch_first else "(seq, batch, feature)"
         check_input(self, x, (3,), self.input_size, 2, layout)
+        given = x.shape  # as the caller laid it out, for the messages
         if self.batch_first:
             x = x.transpose(1, 0, 2)
         if x.shape[0] == 0:
-            raise ValueError(f"{self}: the input sequence has length 0 (shape {x.shape}, layout {layout}); "
+            raise ValueError(f"{self}: the input sequence has length 0 (shape {given}, layout {layout}); "
                              f"an LSTM needs at least one time step")
+        if x.shape[1] == 0:
+            raise ValueError(f"{self}: the batch is empty (shape {given}, layout {layout}); "
+                             f"pass at least one sequence")
         expected = (self.num_layers, x.shape[1], self.hidden_size)
         if state is None:
             h0 = c0 = self._zeros(expected, x)
