@@ -340,6 +340,20 @@ def test_float64_input_into_a_float32_model_is_refused_with_the_fix():
     assert model(tn.tensor(np.ones((2, 3)))).dtype == np.float64
 
 
+@pytest.mark.parametrize("shape", [(1, 3), (0, 3), (1, 3, 1, 1), (0, 3, 4, 4)])
+def test_batch_norm_refuses_to_train_on_one_value_per_channel(shape):
+    """Batch statistics of one value (or none) would be a zero variance or NaN in the running buffers;
+    PyTorch refuses too. Evaluation mode, which uses the running statistics, still takes any batch."""
+    bn = nn.BatchNorm1d(3) if len(shape) == 2 else nn.BatchNorm2d(3)
+    before = bn.state_dict()
+    with pytest.raises(ValueError, match="more than one value per channel.*drop_last"):
+        bn(tn.tensor(np.ones(shape, np.float32)))
+    for name, array in bn.state_dict().items():
+        np.testing.assert_array_equal(array, before[name])
+    bn.eval()
+    assert bn(tn.tensor(np.ones(shape, np.float32))).shape == shape
+
+
 def test_reassigned_buffer_stays_in_the_state_dict():
     bn = nn.BatchNorm1d(3)
     bn.running_mean = np.full(3, 5.0, dtype=np.float32)

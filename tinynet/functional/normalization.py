@@ -25,8 +25,12 @@ class BatchNorm(Function):
         self.axes = (0,) if x.ndim == 2 else (0, 2, 3)
         self.shape = (1, -1) + (1,) * (x.ndim - 2)
         if self.training:
+            self.count = x.size // x.shape[1] if x.shape[1] else 0
+            if self.count < 2:  # no variance from one value; from none, NaN in the running statistics
+                raise ValueError(f"batch_norm: training needs more than one value per channel, got input of "
+                                 f"shape {x.shape}; use batches of 2 or more (DataLoader(..., drop_last=True) "
+                                 f"drops a short last batch) or call model.eval()")
             mean, var = x.mean(axis=self.axes), x.var(axis=self.axes)
-            self.count = x.size // x.shape[1]
             if self.running_mean is not None:
                 m = self.momentum
                 unbiased = var * (self.count / max(self.count - 1, 1))

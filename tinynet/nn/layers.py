@@ -160,10 +160,11 @@ class _BatchNorm(Module):
 
     def forward(self, x):
         check_input(self, x, self.ndims, self.num_features, 1)
-        if self.training:
+        y = F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                         self.training, self.momentum, self.eps)
+        if self.training:  # counted once the batch was accepted
             self.register_buffer("num_batches_tracked", self.num_batches_tracked + 1)
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            self.training, self.momentum, self.eps)
+        return y
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
