@@ -155,6 +155,15 @@ def test_gradcheck_reports_a_kink_as_non_differentiable():
         tn.gradcheck(F.relu, [x])
 
 
+def test_gradcheck_fails_on_nan_instead_of_passing_it():
+    """NaN is neither near nor far from anything: a check comparing differences would let it through."""
+    x = tn.tensor([[1.0, 4.0]], requires_grad=True, dtype=np.float64)  # one row: its unbiased variance is NaN
+    with pytest.raises(tn.GradcheckError, match="non-finite gradient for input 0 at index \\(0, 0\\)"):
+        tn.gradcheck(lambda t: F.var(t, 0), [x])
+    with pytest.raises(tn.GradcheckError, match="non-finite"):
+        tn.gradcheck(lambda t: F.var(t, 0), [x], fast_mode=True)
+
+
 def test_gradcheck_wants_float64():
     with pytest.raises(TypeError, match="float64"):
         tn.gradcheck(F.exp, [tn.tensor([1.0], requires_grad=True)])

@@ -100,7 +100,20 @@ def test_sum_mean_var(x, data):
     keepdims = data.draw(st.booleans())
     tn.gradcheck(lambda t: F.sum(t, axis, keepdims), [leaf(x)])
     tn.gradcheck(lambda t: F.mean(t, axis, keepdims), [leaf(x)])
-    tn.gradcheck(lambda t: F.var(t, axis, keepdims), [leaf(x)])
+    reduced = x.size // np.sum(np.ones_like(x), axis=axis).size  # values per output of the variance
+    correction = 1 if reduced > 1 else 0  # one value has no unbiased variance (NaN: test_var_and_mean_...)
+    tn.gradcheck(lambda t: F.var(t, axis, keepdims, correction), [leaf(x)])
+
+
+def test_var_of_too_few_values_and_mean_of_none_are_nan():
+    """As NumPy and PyTorch: a 0 would pass unnoticed (e.g. the loss of an empty selection)."""
+    one_row = tn.tensor(np.array([[1.0, 2.0]]))
+    assert np.isnan(F.var(one_row, 0).numpy()).all() and F.var(one_row, 1).item() == 0.5
+    assert (F.var(one_row, 0, correction=0).numpy() == 0).all()
+    empty = tn.tensor(np.ones((0, 3)), requires_grad=True)
+    assert np.isnan(F.mean(empty).item()) and np.isnan(F.mean(empty, 0).numpy()).all()
+    F.mean(empty).backward()
+    assert empty.grad.shape == (0, 3)
 
 
 @given(m=st.integers(1, 4), k=st.integers(1, 4), n=st.integers(1, 4), batch=st.sampled_from([(), (2,), (3, 1)]),

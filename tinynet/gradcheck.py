@@ -76,6 +76,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, kink_
         return (plus - minus) / (2 * eps), (plus - center) / eps, (center - minus) / eps
 
     def compare(k, where, analytical, central, forward, backward):
+        if not (np.isfinite(analytical) and np.isfinite(central)):  # NaN compares as neither near nor far
+            raise GradcheckError(f"non-finite gradient for input {k} at {where}: analytical {analytical}, "
+                                 f"numerical {central}; check at a point where the function is finite")
         scale = max(1.0, abs(forward), abs(backward))
         if abs(forward - backward) > kink_tol * scale and abs(analytical - central) > atol + rtol * abs(central):
             raise NonDifferentiableError(

@@ -1,8 +1,6 @@
 """Reductions over axes (sum, mean, var, max, min) and the softmax family."""
 from __future__ import annotations
 
-import builtins
-
 from ..backend import get_array_module
 from ..tensor import Function
 
@@ -43,29 +41,40 @@ class Sum(Function):
             expand_reduced(gy, self.axes, self.keepdims), self.shape)
 
 
+def _reduced_count(shape, axes):
+    """How many elements each output of a reduction over ``axes`` gathers."""
+    count = 1
+    for a in axes:
+        count *= shape[a]
+    return count
+
+
 class Mean(Sum):
+    """sum / n over the reduced axes; NaN where n is 0, as in NumPy and PyTorch (the mean of nothing is
+    undefined: a 0 would pass unnoticed, e.g. as the loss of an empty selection)."""
+
     def forward(self, x):
         y = super().forward(x)
-        self.count = builtins.max(1, x.size // builtins.max(1, y.size))
-        return y / y.dtype.type(self.count)
+        self.count = _reduced_count(x.shape, self.axes) or float("nan")  # NaN, not a division by 0
+        return y / self.count
 
     def backward(self, gy):
-        return super().backward(gy / gy.dtype.type(self.count))
+        return super().backward(gy / self.count)
 
 
 class Var(Function):
-    """var = sum((x - mean)^2) / (n - correction); correction=1 is PyTorch's unbiased default."""
+    """var = sum((x - mean)^2) / (n - correction); correction=1 is PyTorch's unbiased default. NaN where
+    n <= correction (one value has no unbiased variance), as in NumPy and PyTorch."""
 
     def __init__(self, axis, keepdims, correction):
         self.axis, self.keepdims, self.correction = axis, keepdims, correction
 
     def forward(self, x):
+        xp = get_array_module(x)
         self.axes = _normalize_axes(self.axis, x.ndim, "var", x.shape)
-        n = 1
-        for a in self.axes:
-            n *= x.shape[a]
-        self.divisor = x.dtype.type(builtins.max(n - self.correction, 1))
-        self.centered = x - x.mean(axis=self.axes, keepdims=True)
+        n = _reduced_count(x.shape, self.axes)
+        self.divisor = x.dtype.type(n - self.correction) if n > self.correction else x.dtype.type("nan")
+        self.centered = x - (x.sum(axis=self.axes, keepdims=True) / x.dtype.type(n) if n else xp.zeros_like(x))
         return (self.centered ** 2).sum(axis=self.axes, keepdims=self.keepdims) / self.divisor
 
     def backward(self, gy):
