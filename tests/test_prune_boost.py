@@ -57,6 +57,29 @@ def test_masks_survive_every_optimizer_and_pruned_weights_get_no_update(make):
         assert (p.numpy()[~zero] != old[~zero]).all()
 
 
+@pytest.mark.parametrize("make", [lambda p: optim.SGD(p, 0.1, momentum=0.9),
+                                  lambda p: optim.RMSprop(p, 0.01, momentum=0.9),
+                                  lambda p: optim.Adam(p, 0.05)])
+def test_pruning_in_the_middle_of_training_keeps_the_pruned_weights_at_zero(make):
+    """Momentum and Adam's moments gathered before pruning would move the pruned weights on (they did)."""
+    model = small_model()
+    optimizer = make(model.parameters())
+    x = tn.tensor(np.random.default_rng(0).standard_normal((8, 3)), dtype=np.float32)
+
+    def train(steps):
+        for _ in range(steps):
+            optimizer.zero_grad()
+            nn.CrossEntropyLoss()(model(x), np.arange(8) % 2).backward()
+            optimizer.step()
+
+    train(5)
+    prune.by_fraction(model, 0.5)
+    pruned = [p.numpy() == 0 for _, p in prune.prunable(model)]
+    train(5)
+    for (_, p), zero in zip(prune.prunable(model), pruned):
+        assert zero.any() and (p.numpy()[zero] == 0).all()
+
+
 def test_pruned_state_dict_reloads_with_masks_and_remove_makes_it_permanent(tmp_path):
     model = small_model()
     prune.by_threshold(model, 0.1)

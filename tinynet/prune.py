@@ -1,8 +1,9 @@
 """Pruning: set small weights to zero and keep them there while retraining (paper 000).
 
-A pruned Parameter carries a 0/1 ``mask``; every optimizer multiplies the gradient by it, so a
-pruned weight gets no update and its moment buffers stay zero (the PruningMask hook, tinynet/optim/hooks.py).
-The extra cost of an update is one elementwise multiply per pruned tensor.
+A pruned Parameter carries a 0/1 ``mask``; every optimizer multiplies the gradient by it before the
+update and the weight by it after (the PruningMask hook, tinynet/optim/hooks.py), so a pruned weight
+stays exactly zero, even when pruning comes after the optimizer has gathered momentum. The extra cost
+of an update is two elementwise multiplies per pruned tensor.
 
 Default selection: the weights (not biases, not batch norm) of Linear, Conv2d, LSTM and LSTMCell.
 """

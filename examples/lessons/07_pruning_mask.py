@@ -3,9 +3,9 @@
     python examples/lessons/07_pruning_mask.py
 
 prune.by_threshold sets every weight with |w| < threshold to zero and gives the Parameter a 0/1
-mask. The optimizer multiplies the gradient by that mask before its update (the PruningMask hook in
-tinynet/optim/hooks.py, one of the optimizer's hooks), so a pruned weight gets no update and stays exactly zero,
-with every optimizer, for as long as the mask is there (it travels in state_dict() too).
+mask. The optimizer multiplies the gradient by that mask before its update, and the weight by it after
+(the PruningMask hook in tinynet/optim/hooks.py, one of the optimizer's hooks), so a pruned weight stays
+exactly zero, with every optimizer, for as long as the mask is there (it travels in state_dict() too).
 """
 import numpy as np
 

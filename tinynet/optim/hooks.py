@@ -9,7 +9,7 @@ One optimizer step, for each parameter w whose gradient g was computed:
 Every optimizer starts with three hooks, each doing nothing until its setting is there:
 
     WeightDecay   g <- g + weight_decay * w            (PyTorch's L2 form; the rate is optimizer.weight_decay)
-    PruningMask   g <- g * w.mask                      (a pruned weight gets no update and stays exactly 0)
+    PruningMask   g <- g * w.mask, and w <- w * w.mask after the update (a pruned weight stays exactly 0)
     Constraint    w <- w.constraint(w) after the update (e.g. UnitNorm, Keras' unit_norm)
 
 Add your own with ``optimizer.add_hook(hook)`` (DeZero's name), for instance to freeze or to log.
@@ -42,11 +42,16 @@ class WeightDecay(OptimizerHook):
 
 
 class PruningMask(OptimizerHook):
-    """g * mask for a pruned Parameter (tinynet.prune sets ``parameter.mask``, 0 where pruned):
-    the pruned weights' gradients, moment buffers and values all stay exactly zero."""
+    """For a pruned Parameter (tinynet.prune sets ``parameter.mask``, 0 where pruned): g * mask before
+    the update, w * mask after it. The second matters when pruning comes in the middle of training:
+    momentum or Adam's moments gathered before still move the pruned weights, with a zero gradient."""
 
     def before_update(self, optimizer, parameter, gradient):
         return gradient if parameter.mask is None else gradient * parameter.mask
+
+    def after_update(self, optimizer, parameter):
+        if parameter.mask is not None:
+            parameter.data *= parameter.mask
 
 
 class Constraint(OptimizerHook):
