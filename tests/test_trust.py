@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import tinynet as tn
 import tinynet.functional as F
-from tinynet import nn, optim, prune
+from tinynet import metrics, nn, optim, prune
 from tinynet.optim import StepLR
 
 REPO = os.path.join(os.path.dirname(__file__), "..")
@@ -352,6 +352,22 @@ def test_batch_norm_refuses_to_train_on_one_value_per_channel(shape):
         np.testing.assert_array_equal(array, before[name])
     bn.eval()
     assert bn(tn.tensor(np.ones(shape, np.float32))).shape == shape
+
+
+def test_metrics_refuse_scores_mismatched_lengths_and_labels_outside_the_classes():
+    """Scores (N, C) against labels (N,) would broadcast into a meaningless accuracy; a label of -1
+    would be counted for the last class."""
+    with pytest.raises(ValueError, match=r"scores per class.*argmax\(axis=1\)"):
+        metrics.accuracy(np.array([[0.1, 0.9], [0.8, 0.2]]), np.array([1, 0]))
+    with pytest.raises(ValueError, match=r"predictions \(2,\) and targets \(3,\)"):
+        metrics.accuracy(np.array([1, 2]), np.array([1, 2, 3]))
+    with pytest.raises(ValueError, match=r"targets hold classes -1..0, outside \[0, 3\)"):
+        metrics.confusion_matrix(np.array([0, -1]), np.array([0, 1]), 3)
+    with pytest.raises(ValueError, match="integer class indices, got dtype float64"):
+        metrics.confusion_matrix(np.array([0.0, 1.0]), np.array([0, 1]), 3)
+    assert metrics.accuracy(np.array([1, 2, 2]), np.array([1, 2, 0])) == pytest.approx(2 / 3)
+    np.testing.assert_array_equal(metrics.confusion_matrix(np.array([0, 1, 1]), np.array([0, 0, 1]), 2),
+                                  [[1, 0], [1, 1]])
 
 
 def test_reassigned_buffer_stays_in_the_state_dict():

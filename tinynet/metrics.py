@@ -4,15 +4,37 @@ from __future__ import annotations
 import numpy as np
 
 
-def accuracy(predictions, targets) -> float:
+def _class_indices(predictions, targets, op, num_classes=None):
+    """Both as 1-D integer arrays of one length (and inside [0, num_classes)), or a ValueError saying
+    what is wrong: comparing scores (N, C) with labels (N,) would broadcast into a meaningless number,
+    and a label of -1 would count for the last class."""
     predictions, targets = np.asarray(predictions), np.asarray(targets)
+    if predictions.ndim == 2 and targets.ndim == 1:
+        raise ValueError(f"{op}: predictions have shape {predictions.shape}, scores per class rather than "
+                         f"class indices; pass scores.argmax(axis=1)")
+    if predictions.shape != targets.shape or predictions.ndim != 1:
+        raise ValueError(f"{op}: predictions {predictions.shape} and targets {targets.shape} must be 1-D "
+                         f"class indices of the same length")
+    for name, labels in (("predictions", predictions), ("targets", targets)):
+        if labels.size and not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(f"{op}: {name} must be integer class indices, got dtype {labels.dtype}")
+        if num_classes is not None and labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+            raise ValueError(f"{op}: {name} hold classes {labels.min()}..{labels.max()}, outside "
+                             f"[0, {num_classes})")
+    return predictions, targets
+
+
+def accuracy(predictions, targets) -> float:
+    """Share of predictions equal to the targets (1-D class indices); 0.0 for no examples."""
+    predictions, targets = _class_indices(predictions, targets, "accuracy")
     return float((predictions == targets).mean()) if len(targets) else 0.0
 
 
 def confusion_matrix(targets, predictions, num_classes) -> np.ndarray:
     """matrix[t, p] = number of examples of true class t predicted as p."""
+    predictions, targets = _class_indices(predictions, targets, "confusion_matrix", num_classes)
     matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(matrix, (np.asarray(targets), np.asarray(predictions)), 1)
+    np.add.at(matrix, (targets, predictions), 1)
     return matrix
 
 
