@@ -370,6 +370,12 @@ def test_metrics_refuse_scores_mismatched_lengths_and_labels_outside_the_classes
                                   [[1, 0], [1, 1]])
 
 
+@pytest.mark.parametrize("mean, std", [(0.5, 0.0), (0.5, -1.0), (float("nan"), 1.0), (0.5, float("inf"))])
+def test_normalize_refuses_a_std_that_would_divide_by_zero_or_flip_signs(mean, std):
+    with pytest.raises(ValueError, match="std finite and > 0"):
+        tn.data.Normalize(mean, std)
+
+
 def test_reassigned_buffer_stays_in_the_state_dict():
     bn = nn.BatchNorm1d(3)
     bn.running_mean = np.full(3, 5.0, dtype=np.float32)

@@ -35,6 +35,9 @@ class Normalize:
     on_device = True
 
     def __init__(self, mean, std):
+        if not (np.isfinite(mean) and np.isfinite(std) and std > 0):
+            raise ValueError(f"Normalize: mean must be finite and std finite and > 0, got mean={mean!r}, "
+                             f"std={std!r} (Fashion-MNIST's: Normalize(0.2860, 0.3530))")
         self.mean, self.std = np.float32(mean), np.float32(std)
 
     def __call__(self, batch, rng):
