@@ -16,7 +16,7 @@ def _class_indices(predictions, targets, op, num_classes=None):
         raise ValueError(f"{op}: predictions {predictions.shape} and targets {targets.shape} must be 1-D "
                          f"class indices of the same length")
     for name, labels in (("predictions", predictions), ("targets", targets)):
-        if labels.size and not np.issubdtype(labels.dtype, np.integer):
+        if labels.size and not (np.issubdtype(labels.dtype, np.integer) or labels.dtype == bool):
             raise ValueError(f"{op}: {name} must be integer class indices, got dtype {labels.dtype}")
         if num_classes is not None and labels.size and (labels.min() < 0 or labels.max() >= num_classes):
             raise ValueError(f"{op}: {name} hold classes {labels.min()}..{labels.max()}, outside "
