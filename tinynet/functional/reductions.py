@@ -70,11 +70,10 @@ class Var(Function):
         self.axis, self.keepdims, self.correction = axis, keepdims, correction
 
     def forward(self, x):
-        xp = get_array_module(x)
         self.axes = _normalize_axes(self.axis, x.ndim, "var", x.shape)
         n = _reduced_count(x.shape, self.axes)
         self.divisor = x.dtype.type(n - self.correction) if n > self.correction else x.dtype.type("nan")
-        self.centered = x - (x.sum(axis=self.axes, keepdims=True) / x.dtype.type(n) if n else xp.zeros_like(x))
+        self.centered = x - x.sum(axis=self.axes, keepdims=True) / x.dtype.type(n or 1)  # n = 0: x is empty
         return (self.centered ** 2).sum(axis=self.axes, keepdims=self.keepdims) / self.divisor
 
     def backward(self, gy):

@@ -128,6 +128,12 @@ _cell_state, _cell_output, _gate_gradients = _compile(cell_state), _compile(cell
 
 
 @_compile
+def _gate_blocks(row, hidden):
+    """The four (H,) views i, f, g, o of one batch row (4H,) of gates or their gradients."""
+    return row[:hidden], row[hidden:2 * hidden], row[2 * hidden:3 * hidden], row[3 * hidden:]
+
+
+@_compile
 def _check_contiguous(a, b, c):
     """The arrays whose pointers go to BLAS must be C-contiguous (BLAS would read the wrong numbers)."""
     if not (a.flags.c_contiguous and b.flags.c_contiguous and c.flags.c_contiguous):
@@ -149,7 +155,7 @@ def lstm_sequence_forward_numba(gates, w_hh_t, bias, peephole, hs, cs, tanh_cs, 
             a, c_prev, c, tanh_c, h = gates[t, b], cs[t, b], cs[t + 1, b], tanh_cs[t, b], hs[t + 1, b]
             for k in range(four_hidden):
                 a[k] += bias[k]
-            i, f, g, o = a[:hidden], a[hidden:2 * hidden], a[2 * hidden:3 * hidden], a[3 * hidden:]
+            i, f, g, o = _gate_blocks(a, hidden)
             for j in range(hidden):
                 i[j], f[j], g[j], c[j] = _cell_state(i[j], f[j], g[j], c_prev[j], w_ci[j], w_cf[j],
                                                      fast_sigmoid, fast_tanh)
@@ -167,8 +173,7 @@ def lstm_sequence_backward_numba(g_out, acts, cs, tanh_cs, w_hh_t, peephole, d_g
     for t in range(steps - 1, -1, -1):
         for b in range(batch):  # dc[b] turns from dL/dc_t into dL/dc_{t-1}
             a, d = acts[t, b], d_gates[t, b]
-            i, f, g, o = a[:hidden], a[hidden:2 * hidden], a[2 * hidden:3 * hidden], a[3 * hidden:]
-            d_i, d_f, d_g, d_o = d[:hidden], d[hidden:2 * hidden], d[2 * hidden:3 * hidden], d[3 * hidden:]
+            (i, f, g, o), (d_i, d_f, d_g, d_o) = _gate_blocks(a, hidden), _gate_blocks(d, hidden)
             dh_b, g_b, dc_b, c_prev, tanh_c = dh[b], g_out[t, b], dc[b], cs[t, b], tanh_cs[t, b]
             for j in range(hidden):
                 d_i[j], d_f[j], d_g[j], d_o[j], dc_b[j] = _gate_gradients(
