@@ -1,5 +1,5 @@
-"""Kernels side by side: NumPy reference vs Numba vs CuPy (when present), and the two forms of the conv
-weight gradient; median time per call.
+"""Kernels side by side: NumPy reference vs Numba vs CuPy (when present), the two forms of the conv
+weight gradient, and a one-channel conv on its two paths (im2col or direct); median time per call.
 
     python benchmarks/bench_kernels.py
 
@@ -28,6 +28,35 @@ def conv_weight_gradient(conv, gy, limit):
         conv_module.PER_IMAGE_WEIGHT_GRADIENT_UP_TO = saved
 
 
+def on_im2col_path(fn):
+    """fn() with conv2d's direct kernel for one-channel inputs switched off."""
+    saved, conv_module.direct_convolution_applies = conv_module.direct_convolution_applies, lambda x, stride: False
+    try:
+        return fn()
+    finally:
+        conv_module.direct_convolution_applies = saved
+
+
+def first_conv_cases(xp, rng):
+    """LeNet-5's first conv (64 x 1 x 28 x 28, 6 filters 5x5, padding 2) on its two paths: im2col + product
+    or the direct kernel; forward, and backward without the input gradient (dW, db)."""
+    x = xp.asarray(rng.standard_normal((64, 1, 28, 28), dtype=np.float32))
+    weight = xp.asarray(rng.standard_normal((6, 1, 5, 5), dtype=np.float32))
+    gy = xp.asarray(rng.standard_normal((64, 6, 28, 28), dtype=np.float32))
+    convs = {"im2col": Conv2d(stride=1, padding=2), "direct": Conv2d(stride=1, padding=2)}
+    for version, conv in convs.items():
+        conv.needs_input_grad = (False, True)
+        if version == "direct":
+            conv.forward(x, weight)
+        else:
+            on_im2col_path(lambda conv=conv: conv.forward(x, weight))  # keeps its col for backward
+    forward = {"im2col": lambda: on_im2col_path(lambda: Conv2d(1, 2).forward(x, weight)),
+               "direct": lambda: Conv2d(1, 2).forward(x, weight)}
+    backward = {version: lambda conv=conv: conv.backward(gy) for version, conv in convs.items()}
+    return {"conv fwd 64x1x28x28 6x5x5": (x, forward, x.nbytes + gy.nbytes),
+            "conv dW 64x1x28x28 6x5x5": (x, backward, x.nbytes + gy.nbytes)}
+
+
 def cases(xp):
     rng = np.random.default_rng(0)
     x = xp.asarray(rng.standard_normal((64, 20, 13, 13), dtype=np.float32))  # paper 001's second conv input
@@ -54,19 +83,15 @@ def cases(xp):
                    for shape in ((256, 784), (500, 3240))}  # paper 002 ANN 1's first layer, paper 001's fc1
     adam_numbers = [np.float32(x) for x in (0.9, 0.999, 0.001 / 0.1, 0.001 ** 0.5, 1e-8, 1)]  # step 1
     nbytes = lambda *arrays: sum(a.nbytes for a in arrays)  # noqa: E731
-    # Conv2d's backward without the input gradient, so dW (and db): LeNet-5's first conv (150 weights) and
-    # paper 001's second (20,000 weights), with dW as one product or one per image (conv.py explains)
-    conv_dw = {}
-    for images, out_ch, channels, k, size in ((64, 6, 1, 5, 28), (64, 40, 20, 5, 13)):
-        conv = Conv2d(stride=1, padding=0)
-        conv.needs_input_grad = (False, True)
-        conv.forward(xp.asarray(rng.standard_normal((images, channels, size, size), dtype=np.float32)),
-                     xp.asarray(rng.standard_normal((out_ch, channels, k, k), dtype=np.float32)))
-        gy = xp.asarray(rng.standard_normal((images, out_ch, size - k + 1, size - k + 1), dtype=np.float32))
-        conv_dw[f"conv dW {out_ch}x{channels}x{k}x{k}"] = (x, {
-            "one prod": lambda conv=conv, gy=gy: conv_weight_gradient(conv, gy, limit=0),
-            "per image": lambda conv=conv, gy=gy: conv_weight_gradient(conv, gy, limit=2 ** 62)},
-            nbytes(conv.col, gy))
+    # Conv2d's backward without the input gradient, so dW (and db), for paper 001's second conv (20,000
+    # weights), with dW as one product or one per image (conv.py explains)
+    conv = Conv2d(stride=1, padding=0)
+    conv.needs_input_grad = (False, True)
+    conv.forward(x, xp.asarray(rng.standard_normal((40, 20, 5, 5), dtype=np.float32)))
+    gy = xp.asarray(rng.standard_normal((64, 40, 9, 9), dtype=np.float32))
+    conv_dw = {"conv dW 40x20x5x5": (x, {"one prod": lambda: conv_weight_gradient(conv, gy, limit=0),
+                                          "per image": lambda: conv_weight_gradient(conv, gy, limit=2 ** 62)},
+                                     nbytes(conv.col, gy))}
     return {
         "im2col 64x20x13x13 k5": (x, {"reference": lambda: convolution.im2col_reference(x, 5, 5, 1, 0),
                                        "numba": lambda: convolution.im2col_numba(x, 5, 5, 1, 0)}, nbytes(x, col)),
@@ -85,7 +110,7 @@ def cases(xp):
         "reference": lambda arrays=arrays: adam.adam_update_reference(*arrays, *adam_numbers),
         "numba": lambda arrays=arrays: adam.adam_update_numba(*(a.reshape(-1) for a in arrays), *adam_numbers)},
         nbytes(*arrays, *arrays[:1], *arrays[2:])) for (rows, cols), arrays in adam_arrays.items()
-    } | conv_dw
+    } | conv_dw | first_conv_cases(xp, rng)
 
 
 def main():

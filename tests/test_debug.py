@@ -36,8 +36,8 @@ def test_no_anomaly_no_error_and_same_gradients():
 @pytest.mark.parametrize("numba", ["1", "0"])
 def test_profile_counts_calls_and_reports_the_kernel_version(numba, monkeypatch):
     monkeypatch.setenv("TINYNET_NUMBA", numba)
-    x = tn.tensor(np.random.default_rng(0).random((2, 1, 6, 6), dtype=np.float32), requires_grad=True)
-    w = tn.tensor(np.ones((3, 1, 3, 3), np.float32), requires_grad=True)
+    x = tn.tensor(np.random.default_rng(0).random((2, 2, 6, 6), dtype=np.float32), requires_grad=True)
+    w = tn.tensor(np.ones((3, 2, 3, 3), np.float32), requires_grad=True)  # 2 channels: the im2col path
     with tn.profile() as profiler:
         for _ in range(2):
             F.max_pool2d(F.conv2d(x, w), 2).sum().backward()

@@ -36,6 +36,53 @@ def test_im2col_and_col2im_numba_equal_reference(case):
                                im2col_module.col2im_reference(col, x.shape, stride, padding), rtol=1e-5, atol=1e-5)
 
 
+@given(case=conv_case(), out_channels=st.integers(1, 9))
+def test_direct_one_channel_convolution_equals_im2col_reference(case, out_channels):
+    """The direct kernel and its weight gradient against im2col_reference's product, at stride 1
+    (any number of output channels: whole groups of four and a remainder)."""
+    x, k, _, padding = case
+    x = np.ascontiguousarray(x[:, :1])
+    rng = np.random.default_rng(4)
+    weight = rng.standard_normal((out_channels, 1, k, k)).astype(x.dtype)
+    bias = rng.standard_normal(out_channels).astype(x.dtype)
+    col = im2col_module.im2col_reference(x, k, k, 1, padding)
+    n, oh, ow = col.shape[:3]
+    col = col.reshape(n, oh * ow, k * k)
+    expected = (col @ weight.reshape(out_channels, -1).T).reshape(n, oh, ow, out_channels).transpose(0, 3, 1, 2)
+    y = im2col_module.conv_one_channel_numba(x, weight, bias, padding)
+    tolerance = 1e-5 if x.dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(y, expected + bias.reshape(1, -1, 1, 1), rtol=tolerance, atol=tolerance)
+    gy = rng.standard_normal(y.shape).astype(x.dtype)
+    expected_gw = np.einsum("nop,npk->ok", gy.reshape(n, out_channels, -1), col).reshape(weight.shape)
+    np.testing.assert_allclose(im2col_module.conv_one_channel_weight_grad_numba(x, gy, k, padding), expected_gw,
+                               rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("channels, stride, direct", [(1, 1, True), (1, 2, False), (2, 1, False)])
+def test_conv2d_takes_the_direct_kernel_only_for_one_channel_at_stride_1(channels, stride, direct, monkeypatch):
+    """Where it applies, the direct kernel gives conv2d the same output and gradients (x, w, b) as im2col."""
+    rng = np.random.default_rng(5)
+    x = tn.tensor(rng.standard_normal((3, channels, 8, 7)), requires_grad=True)
+    w = tn.tensor(rng.standard_normal((5, channels, 3, 3)), requires_grad=True)
+    b = tn.tensor(rng.standard_normal(5), requires_grad=True)
+    size = conv_module.conv_output_size
+    gy = tn.tensor(rng.standard_normal((3, 5, size(8, 3, stride, 1), size(7, 3, stride, 1))))
+    results = []
+    for allowed in (True, False):
+        if not allowed:
+            monkeypatch.setattr(conv_module, "direct_convolution_applies", lambda x, stride: False)
+        x.grad = w.grad = b.grad = None
+        with tn.profile() as profiler:
+            y = F.conv2d(x, w, b, stride=stride, padding=1)
+            (y * gy).sum().backward()
+        results.append((y.numpy(), x.grad.copy(), w.grad.copy(), b.grad.copy()))
+        ran = "conv one channel: numba" in profiler.rows["Conv2d"]["kernels"]
+        assert ran == (direct and allowed)
+        assert ("im2col: numba" in profiler.rows["Conv2d"]["kernels"]) == (not ran)
+    for direct_result, im2col_result in zip(*results):
+        np.testing.assert_allclose(direct_result, im2col_result, rtol=1e-12, atol=1e-12)
+
+
 @given(case=conv_case())
 def test_max_pool_numba_equals_reference(case):
     x, k, stride, padding = case
@@ -159,6 +206,7 @@ def test_tinynet_numba_0_forces_the_references(monkeypatch):
         raise AssertionError("the Numba kernel ran although TINYNET_NUMBA=0")
     monkeypatch.setenv("TINYNET_NUMBA", "0")
     monkeypatch.setattr(im2col_module, "im2col_numba", fail)
+    monkeypatch.setattr(im2col_module, "conv_one_channel_numba", fail)
     monkeypatch.setattr(pooling, "max_pool_forward_numba", fail)
     monkeypatch.setattr(cell, "lstm_sequence_forward_numba", fail)
     monkeypatch.setattr(cell, "lstm_sequence_backward_numba", fail)

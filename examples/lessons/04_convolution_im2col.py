@@ -4,7 +4,10 @@
 
 im2col copies every k x k patch of the (padded) image into a row; the filters, flattened, become
 columns; one matrix product then computes every output pixel of every filter at once.
-tinynet/kernels/convolution.py holds im2col (a NumPy reference and a Numba version).
+tinynet/kernels/convolution.py holds im2col (a NumPy reference and a Numba version). For an image
+with one channel the copy costs more than the product it feeds (each pixel is copied k*k times for
+a product only k*k long), so there F.conv2d sums the k*k shifted images directly
+(conv_one_channel_numba in the same file).
 """
 import numpy as np
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 import os
 
 from ..backend import get_array_module
-from ..kernels import col2im, conv_output_size, im2col, max_pool_backward, max_pool_forward
+from ..kernels import (
+    col2im,
+    conv_one_channel,
+    conv_one_channel_weight_grad,
+    conv_output_size,
+    direct_convolution_applies,
+    im2col,
+    max_pool_backward,
+    max_pool_forward,
+)
 from ..tensor import Function
 from .shape import pad, stack
 
@@ -29,6 +38,8 @@ class Conv2d(Function):
     x (N, C, H, W), w (O, C, kh, kw), b (O,) -> y (N, O, OH, OW). Computed as im2col + one matrix
     product per batch chunk; backward: dW = gy^T col (summed over images), dcol = gy W, dx = col2im(dcol).
     The col buffer is kept for backward when the whole batch fits in one chunk, else recomputed.
+    One-channel inputs at stride 1 take the direct kernel instead (tinynet/kernels/convolution.py),
+    forward and dW; dx is computed the same way on both paths.
     """
 
     def __init__(self, stride: int, padding: int):
@@ -45,10 +56,13 @@ class Conv2d(Function):
         oh, ow = conv_output_size(h, kh, self.stride, self.padding), conv_output_size(w, kw, self.stride, self.padding)
         self.x, self.weight, self.has_bias = x, weight, bias is not None
         self.col_bytes_per_image = oh * ow * c * kh * kw * x.dtype.itemsize
+        self.col = None
+        self.direct = direct_convolution_applies(x, self.stride)
+        if self.direct:
+            return conv_one_channel(x, weight, bias if self.has_bias else xp.zeros(out_ch, dtype=x.dtype), self.padding)
         w_mat = weight.reshape(out_ch, -1)
         y = xp.empty((n, out_ch, oh, ow), dtype=x.dtype)
         chunks = self._chunks(n)
-        self.col = None
         for start, stop in chunks:
             col = im2col(x[start:stop], kh, kw, self.stride, self.padding).reshape(-1, w_mat.shape[1])
             y[start:stop] = (col @ w_mat.T).reshape(stop - start, oh, ow, out_ch).transpose(0, 3, 1, 2)
@@ -66,18 +80,20 @@ class Conv2d(Function):
         w_mat = weight.reshape(out_ch, -1)
         input_grad = self.needs_input_grad[0]
         gx = xp.empty_like(x) if input_grad else None
-        gw = xp.zeros_like(w_mat)
+        gw = conv_one_channel_weight_grad(x, gy, kh, self.padding) if self.direct else xp.zeros_like(w_mat)
         per_image = w_mat.size <= PER_IMAGE_WEIGHT_GRADIENT_UP_TO
         for start, stop in self._chunks(n):
-            col = self.col if self.col is not None else im2col(
-                x[start:stop], kh, kw, self.stride, self.padding).reshape(-1, w_mat.shape[1])
             chunk, images = gy[start:stop], stop - start
-            if input_grad or not per_image:  # one row per output position (images*OH*OW, O): a transposing copy
+            if input_grad or not (per_image or self.direct):  # one row per output position (images*OH*OW, O)
                 g_mat = chunk.transpose(0, 2, 3, 1).reshape(-1, out_ch)
-            if per_image:  # (images, O, OH*OW) x (images, OH*OW, C*kh*kw), summed over the images
-                gw += xp.matmul(chunk.reshape(images, out_ch, -1), col.reshape(images, -1, col.shape[1])).sum(axis=0)
-            else:
-                gw += g_mat.T @ col
+            if not self.direct:
+                col = self.col if self.col is not None else im2col(
+                    x[start:stop], kh, kw, self.stride, self.padding).reshape(-1, w_mat.shape[1])
+                if per_image:  # (images, O, OH*OW) x (images, OH*OW, C*kh*kw), summed over the images
+                    rows = col.reshape(images, -1, col.shape[1])
+                    gw += xp.matmul(chunk.reshape(images, out_ch, -1), rows).sum(axis=0)
+                else:
+                    gw += g_mat.T @ col
             if input_grad:
                 g_col = (g_mat @ w_mat).reshape(images, oh, ow, c, kh, kw)
                 gx[start:stop] = col2im(g_col, (images,) + x.shape[1:], self.stride, self.padding)

@@ -11,10 +11,18 @@ Some are whole-array updates rather than loops (adam.py: one pass of the Adam st
 through them with a debugger. This package knows nothing of Tensors: arrays in, arrays out.
 """
 from .adam import adam_update
-from .convolution import col2im, conv_output_size, im2col
+from .convolution import (
+    col2im,
+    conv_one_channel,
+    conv_one_channel_weight_grad,
+    conv_output_size,
+    direct_convolution_applies,
+    im2col,
+)
 from .dispatch import numba_enabled
 from .lstm_cell import lstm_cell_backward, lstm_cell_forward
 from .pooling import max_pool_backward, max_pool_forward
 
-__all__ = ["adam_update", "im2col", "col2im", "conv_output_size", "max_pool_forward", "max_pool_backward",
+__all__ = ["adam_update", "im2col", "col2im", "conv_output_size", "conv_one_channel", "conv_one_channel_weight_grad",
+           "direct_convolution_applies", "max_pool_forward", "max_pool_backward",
            "lstm_cell_forward", "lstm_cell_backward", "numba_enabled"]

@@ -7,6 +7,16 @@ has OH = (H + 2p - k_h) // s + 1 rows (OW likewise) and
 
 so conv2d(x, w) = col.reshape(N*OH*OW, C*k_h*k_w) @ w.reshape(O, -1).T. col2im is its adjoint:
 it adds every column entry back onto the input pixel it was copied from.
+
+Where the input has one channel (the first layer of a network on grayscale images), im2col copies
+every pixel k*k times for a product whose inner dimension is only k*k, and the copy costs more than
+the product. There the convolution is computed directly, on each image laid out flat with its zero
+padding: with Wp = W + 2p and s = oy*Wp + ox,
+
+    y_flat[o, s] = sum_{i,j} w[o, 0, i, j] x_flat[s + i*Wp + j]
+
+so that each kernel tap (i, j) is one multiply-add of two contiguous runs, which the compiler
+vectorises; the columns ox >= OW of each output row are computed and thrown away.
 """
 from __future__ import annotations
 
@@ -14,7 +24,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..backend import get_array_module
-from .dispatch import kernel_version
+from .dispatch import kernel_version, numba_enabled
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -103,3 +113,99 @@ def col2im(col, x_shape, stride, padding):
         n, c, h, w = x_shape
         return col2im_numba(np.ascontiguousarray(col), n, c, h, w, stride, padding)
     return col2im_reference(col, x_shape, stride, padding)
+
+
+def direct_convolution_applies(x, stride) -> bool:
+    """True where conv2d runs conv_one_channel (below) instead of im2col: NumPy arrays with one
+    channel, stride 1, Numba on. (LeNet-5's training step: 5.5 -> 5.1 ms, benchmarks/RESULTS.md.)"""
+    return isinstance(x, np.ndarray) and x.shape[1] == 1 and stride == 1 and numba_enabled()
+
+
+@njit(cache=True)
+def _padded_flat(image, padding, k):
+    """One (H, W) image as a flat row of its (H + 2p) x (W + 2p) zero-padded copy, plus k zeros:
+    the last output row's taps read up to k - 2 entries past the padded image."""
+    h, w = image.shape
+    wp = w + 2 * padding
+    flat = np.zeros((h + 2 * padding) * wp + k, dtype=image.dtype)
+    for r in range(h):
+        for q in range(w):
+            flat[(r + padding) * wp + q + padding] = image[r, q]
+    return flat
+
+
+@njit(parallel=True, cache=True, fastmath={"contract"})
+def conv_one_channel_numba(x, weight, bias, padding):
+    """conv2d(x, weight) + bias at stride 1 for x (N, 1, H, W), weight (O, 1, k, k), bias (O,);
+    one thread per image, four output channels per pass over the image's taps."""
+    n, _, h, w = x.shape
+    out_ch, _, k, _ = weight.shape
+    wp = w + 2 * padding
+    oh, ow = h + 2 * padding - k + 1, wp - k + 1
+    span = oh * wp
+    y = np.empty((n, out_ch, oh, ow), dtype=x.dtype)
+    for b in prange(n):
+        flat = _padded_flat(x[b, 0], padding, k)
+        rows = np.empty((4, span), dtype=x.dtype)
+        for first in range(0, out_ch, 4):
+            # channels past the last are computed again as the last one and not written out
+            o0, o1, o2, o3 = first, min(first + 1, out_ch - 1), min(first + 2, out_ch - 1), min(first + 3, out_ch - 1)
+            for u in range(4):
+                for s in range(span):
+                    rows[u, s] = 0
+            row0, row1, row2, row3 = rows[0], rows[1], rows[2], rows[3]
+            for i in range(k):
+                for j in range(k):
+                    shifted = flat[i * wp + j:i * wp + j + span]
+                    w0, w1, w2, w3 = weight[o0, 0, i, j], weight[o1, 0, i, j], weight[o2, 0, i, j], weight[o3, 0, i, j]
+                    for s in range(span):
+                        row0[s] += w0 * shifted[s]
+                        row1[s] += w1 * shifted[s]
+                        row2[s] += w2 * shifted[s]
+                        row3[s] += w3 * shifted[s]
+            for u in range(min(4, out_ch - first)):
+                for oy in range(oh):
+                    for ox in range(ow):
+                        y[b, first + u, oy, ox] = rows[u, oy * wp + ox] + bias[first + u]
+    return y
+
+
+@njit(parallel=True, cache=True, fastmath={"contract", "reassoc"})
+def conv_one_channel_weight_grad_numba(x, gy, k, padding):
+    """dL/dw for conv_one_channel_numba: gw[o, 0, i, j] = sum_n sum_s gy_flat[n, o, s] x_flat[n, s + i*Wp + j],
+    gy laid on the same Wp-wide rows (zeros in the thrown-away columns). Sums per image, then over images."""
+    n, _, h, w = x.shape
+    _, out_ch, oh, ow = gy.shape
+    wp = w + 2 * padding
+    span = oh * wp
+    per_image = np.empty((n, out_ch, 1, k, k), dtype=x.dtype)
+    zero = np.zeros(1, dtype=x.dtype)[0]
+    for b in prange(n):
+        flat = _padded_flat(x[b, 0], padding, k)
+        g = np.zeros((out_ch, span), dtype=x.dtype)
+        for o in range(out_ch):
+            for oy in range(oh):
+                for ox in range(ow):
+                    g[o, oy * wp + ox] = gy[b, o, oy, ox]
+        for o in range(out_ch):
+            g_row = g[o]
+            for i in range(k):
+                for j in range(k):
+                    shifted = flat[i * wp + j:i * wp + j + span]
+                    total = zero
+                    for s in range(span):
+                        total += g_row[s] * shifted[s]
+                    per_image[b, o, 0, i, j] = total
+    return per_image.sum(axis=0)
+
+
+def conv_one_channel(x, weight, bias, padding):
+    """(N, 1, H, W) -> (N, O, OH, OW) at stride 1; only where direct_convolution_applies."""
+    kernel_version(x, "conv one channel")  # reports "numba" to tinynet.debug.profile
+    return conv_one_channel_numba(np.ascontiguousarray(x), np.ascontiguousarray(weight), bias, padding)
+
+
+def conv_one_channel_weight_grad(x, gy, k, padding):
+    """dL/dweight (O, 1, k, k) of conv_one_channel, from its input x and output gradient gy."""
+    kernel_version(x, "conv one channel weight gradient")
+    return conv_one_channel_weight_grad_numba(np.ascontiguousarray(x), np.ascontiguousarray(gy), k, padding)
