@@ -490,3 +490,10 @@ def test_mixing_devices_names_both_and_the_fix(monkeypatch):
     monkeypatch.setattr(backend, "device_of", lambda a: "gpu" if a is on_gpu else real(a))
     with pytest.raises(tn.DeviceError, match=r"inputs on different devices .*\(2, 3\) on gpu.*\.to\('gpu'\)"):
         tn.tensor(np.ones((2, 3), np.float32)) + tn.Tensor(on_gpu)
+
+
+def test_relu_of_minus_infinity_is_zero_and_nan_stays_nan():
+    """ReLU was x * (x > 0): -inf * 0 gave NaN where PyTorch gives 0."""
+    x = tn.tensor(np.array([-np.inf, -1.0, 0.0, 2.0, np.inf, np.nan], dtype=np.float32))
+    np.testing.assert_array_equal(F.relu(x).numpy(), [0.0, 0.0, 0.0, 2.0, np.inf, np.nan])
+    np.testing.assert_array_equal(F.leaky_relu(x, 0.5).numpy(), [-np.inf, -0.5, 0.0, 2.0, np.inf, np.nan])

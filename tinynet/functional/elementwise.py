@@ -125,8 +125,9 @@ class LeakyReLU(Function):
 
     def forward(self, x):
         self.positive = x > 0
-        return x * self.positive if self.slope == 0 else get_array_module(x).where(
-            self.positive, x, x * x.dtype.type(self.slope))
+        if self.slope == 0:  # not x * positive: -inf * 0 is NaN, and maximum is the faster loop
+            return get_array_module(x).maximum(x, x.dtype.type(0))
+        return get_array_module(x).where(self.positive, x, x * x.dtype.type(self.slope))
 
     def backward(self, gy):
         return gy * self.positive if self.slope == 0 else get_array_module(gy).where(
