@@ -36,37 +36,40 @@ def test_im2col_and_col2im_numba_equal_reference(case):
                                im2col_module.col2im_reference(col, x.shape, stride, padding), rtol=1e-5, atol=1e-5)
 
 
-@given(case=conv_case(), out_channels=st.integers(1, 9))
-def test_direct_one_channel_convolution_equals_im2col_reference(case, out_channels):
+@given(case=conv_case(), out_channels=st.integers(1, 9), kw=st.integers(1, 4))
+def test_direct_one_channel_convolution_equals_im2col_reference(case, out_channels, kw):
     """The direct kernel and its weight gradient against im2col_reference's product, at stride 1
-    (any number of output channels: whole groups of four and a remainder)."""
-    x, k, _, padding = case
+    (any number of output channels: whole groups of four and a remainder; kernels need not be square)."""
+    x, kh, _, padding = case
+    assume(x.shape[3] + 2 * padding >= kw)
     x = np.ascontiguousarray(x[:, :1])
     rng = np.random.default_rng(4)
-    weight = rng.standard_normal((out_channels, 1, k, k)).astype(x.dtype)
+    weight = rng.standard_normal((out_channels, 1, kh, kw)).astype(x.dtype)
     bias = rng.standard_normal(out_channels).astype(x.dtype)
-    col = im2col_module.im2col_reference(x, k, k, 1, padding)
+    col = im2col_module.im2col_reference(x, kh, kw, 1, padding)
     n, oh, ow = col.shape[:3]
-    col = col.reshape(n, oh * ow, k * k)
+    col = col.reshape(n, oh * ow, kh * kw)
     expected = (col @ weight.reshape(out_channels, -1).T).reshape(n, oh, ow, out_channels).transpose(0, 3, 1, 2)
     y = im2col_module.conv_one_channel_numba(x, weight, bias, padding)
     tolerance = 1e-5 if x.dtype == np.float32 else 1e-12
     np.testing.assert_allclose(y, expected + bias.reshape(1, -1, 1, 1), rtol=tolerance, atol=tolerance)
     gy = rng.standard_normal(y.shape).astype(x.dtype)
     expected_gw = np.einsum("nop,npk->ok", gy.reshape(n, out_channels, -1), col).reshape(weight.shape)
-    np.testing.assert_allclose(im2col_module.conv_one_channel_weight_grad_numba(x, gy, k, padding), expected_gw,
-                               rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(im2col_module.conv_one_channel_weight_grad_numba(x, gy, kh, kw, padding),
+                               expected_gw, rtol=tolerance, atol=tolerance)
 
 
-@pytest.mark.parametrize("channels, stride, direct", [(1, 1, True), (1, 2, False), (2, 1, False)])
-def test_conv2d_takes_the_direct_kernel_only_for_one_channel_at_stride_1(channels, stride, direct, monkeypatch):
-    """Where it applies, the direct kernel gives conv2d the same output and gradients (x, w, b) as im2col."""
+@pytest.mark.parametrize("channels, stride, kw, direct", [(1, 1, 3, True), (1, 1, 2, True), (1, 2, 3, False),
+                                                        (2, 1, 3, False)])
+def test_conv2d_takes_the_direct_kernel_only_for_one_channel_at_stride_1(channels, stride, kw, direct, monkeypatch):
+    """Where it applies, the direct kernel gives conv2d the same output and gradients (x, w, b) as im2col
+    (F.conv2d takes a non-square weight tensor too)."""
     rng = np.random.default_rng(5)
     x = tn.tensor(rng.standard_normal((3, channels, 8, 7)), requires_grad=True)
-    w = tn.tensor(rng.standard_normal((5, channels, 3, 3)), requires_grad=True)
+    w = tn.tensor(rng.standard_normal((5, channels, 3, kw)), requires_grad=True)
     b = tn.tensor(rng.standard_normal(5), requires_grad=True)
     size = conv_module.conv_output_size
-    gy = tn.tensor(rng.standard_normal((3, 5, size(8, 3, stride, 1), size(7, 3, stride, 1))))
+    gy = tn.tensor(rng.standard_normal((3, 5, size(8, 3, stride, 1), size(7, kw, stride, 1))))
     results = []
     for allowed in (True, False):
         if not allowed:

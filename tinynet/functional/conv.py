@@ -80,7 +80,7 @@ class Conv2d(Function):
         w_mat = weight.reshape(out_ch, -1)
         input_grad = self.needs_input_grad[0]
         gx = xp.empty_like(x) if input_grad else None
-        gw = conv_one_channel_weight_grad(x, gy, kh, self.padding) if self.direct else xp.zeros_like(w_mat)
+        gw = conv_one_channel_weight_grad(x, gy, kh, kw, self.padding) if self.direct else xp.zeros_like(w_mat)
         per_image = w_mat.size <= PER_IMAGE_WEIGHT_GRADIENT_UP_TO
         for start, stop in self._chunks(n):
             chunk, images = gy[start:stop], stop - start

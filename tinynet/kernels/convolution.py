@@ -122,12 +122,12 @@ def direct_convolution_applies(x, stride) -> bool:
 
 
 @njit(cache=True)
-def _padded_flat(image, padding, k):
-    """One (H, W) image as a flat row of its (H + 2p) x (W + 2p) zero-padded copy, plus k zeros:
-    the last output row's taps read up to k - 2 entries past the padded image."""
+def _padded_flat(image, padding, kw):
+    """One (H, W) image as a flat row of its (H + 2p) x (W + 2p) zero-padded copy, plus kw zeros:
+    the taps of the last output row read up to kw - 1 entries past the padded image."""
     h, w = image.shape
     wp = w + 2 * padding
-    flat = np.zeros((h + 2 * padding) * wp + k, dtype=image.dtype)
+    flat = np.zeros((h + 2 * padding) * wp + kw, dtype=image.dtype)
     for r in range(h):
         for q in range(w):
             flat[(r + padding) * wp + q + padding] = image[r, q]
@@ -136,16 +136,16 @@ def _padded_flat(image, padding, k):
 
 @njit(parallel=True, cache=True, fastmath={"contract"})
 def conv_one_channel_numba(x, weight, bias, padding):
-    """conv2d(x, weight) + bias at stride 1 for x (N, 1, H, W), weight (O, 1, k, k), bias (O,);
+    """conv2d(x, weight) + bias at stride 1 for x (N, 1, H, W), weight (O, 1, kh, kw), bias (O,);
     one thread per image, four output channels per pass over the image's taps."""
     n, _, h, w = x.shape
-    out_ch, _, k, _ = weight.shape
+    out_ch, _, kh, kw = weight.shape
     wp = w + 2 * padding
-    oh, ow = h + 2 * padding - k + 1, wp - k + 1
+    oh, ow = h + 2 * padding - kh + 1, wp - kw + 1
     span = oh * wp
     y = np.empty((n, out_ch, oh, ow), dtype=x.dtype)
     for b in prange(n):
-        flat = _padded_flat(x[b, 0], padding, k)
+        flat = _padded_flat(x[b, 0], padding, kw)
         rows = np.empty((4, span), dtype=x.dtype)
         for first in range(0, out_ch, 4):
             # channels past the last are computed again as the last one and not written out
@@ -154,8 +154,8 @@ def conv_one_channel_numba(x, weight, bias, padding):
                 for s in range(span):
                     rows[u, s] = 0
             row0, row1, row2, row3 = rows[0], rows[1], rows[2], rows[3]
-            for i in range(k):
-                for j in range(k):
+            for i in range(kh):
+                for j in range(kw):
                     shifted = flat[i * wp + j:i * wp + j + span]
                     w0, w1, w2, w3 = weight[o0, 0, i, j], weight[o1, 0, i, j], weight[o2, 0, i, j], weight[o3, 0, i, j]
                     for s in range(span):
@@ -171,17 +171,17 @@ def conv_one_channel_numba(x, weight, bias, padding):
 
 
 @njit(parallel=True, cache=True, fastmath={"contract", "reassoc"})
-def conv_one_channel_weight_grad_numba(x, gy, k, padding):
+def conv_one_channel_weight_grad_numba(x, gy, kh, kw, padding):
     """dL/dw for conv_one_channel_numba: gw[o, 0, i, j] = sum_n sum_s gy_flat[n, o, s] x_flat[n, s + i*Wp + j],
     gy laid on the same Wp-wide rows (zeros in the thrown-away columns). Sums per image, then over images."""
     n, _, h, w = x.shape
     _, out_ch, oh, ow = gy.shape
     wp = w + 2 * padding
     span = oh * wp
-    per_image = np.empty((n, out_ch, 1, k, k), dtype=x.dtype)
+    per_image = np.empty((n, out_ch, 1, kh, kw), dtype=x.dtype)
     zero = np.zeros(1, dtype=x.dtype)[0]
     for b in prange(n):
-        flat = _padded_flat(x[b, 0], padding, k)
+        flat = _padded_flat(x[b, 0], padding, kw)
         g = np.zeros((out_ch, span), dtype=x.dtype)
         for o in range(out_ch):
             for oy in range(oh):
@@ -189,8 +189,8 @@ def conv_one_channel_weight_grad_numba(x, gy, k, padding):
                     g[o, oy * wp + ox] = gy[b, o, oy, ox]
         for o in range(out_ch):
             g_row = g[o]
-            for i in range(k):
-                for j in range(k):
+            for i in range(kh):
+                for j in range(kw):
                     shifted = flat[i * wp + j:i * wp + j + span]
                     total = zero
                     for s in range(span):
@@ -205,7 +205,7 @@ def conv_one_channel(x, weight, bias, padding):
     return conv_one_channel_numba(np.ascontiguousarray(x), np.ascontiguousarray(weight), bias, padding)
 
 
-def conv_one_channel_weight_grad(x, gy, k, padding):
-    """dL/dweight (O, 1, k, k) of conv_one_channel, from its input x and output gradient gy."""
+def conv_one_channel_weight_grad(x, gy, kh, kw, padding):
+    """dL/dweight (O, 1, kh, kw) of conv_one_channel, from its input x and output gradient gy."""
     kernel_version(x, "conv one channel weight gradient")
-    return conv_one_channel_weight_grad_numba(np.ascontiguousarray(x), np.ascontiguousarray(gy), k, padding)
+    return conv_one_channel_weight_grad_numba(np.ascontiguousarray(x), np.ascontiguousarray(gy), kh, kw, padding)
