@@ -497,3 +497,13 @@ def test_relu_of_minus_infinity_is_zero_and_nan_stays_nan():
     x = tn.tensor(np.array([-np.inf, -1.0, 0.0, 2.0, np.inf, np.nan], dtype=np.float32))
     np.testing.assert_array_equal(F.relu(x).numpy(), [0.0, 0.0, 0.0, 2.0, np.inf, np.nan])
     np.testing.assert_array_equal(F.leaky_relu(x, 0.5).numpy(), [-np.inf, -0.5, 0.0, 2.0, np.inf, np.nan])
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.int32])
+def test_a_model_cast_to_a_dtype_tinynet_does_not_compute_in_is_refused(dtype):
+    """model.to_dtype(float16) was accepted, and the first conv then failed inside Numba with
+    "NotImplementedError: float16"."""
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU())
+    with pytest.raises(TypeError, match="float32 or float64"):
+        model.to_dtype(dtype)
+    assert model[0].weight.data.dtype == np.float32  # nothing was cast

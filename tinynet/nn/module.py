@@ -206,7 +206,10 @@ class Module:
         return missing, unexpected
 
     def to_dtype(self, dtype):
-        """Cast every floating-point parameter and buffer to ``dtype`` in place; returns self."""
+        """Cast every floating-point parameter and buffer to ``dtype`` (float32 or float64) in place; returns self."""
+        if np.dtype(dtype) not in (np.float32, np.float64):
+            raise TypeError(f"{type(self).__name__}.to_dtype: tinynet computes in float32 or float64, got "
+                            f"{np.dtype(dtype)}; use model.float() or model.double()")
         for parameter in self.parameters():
             parameter.data = parameter.data.astype(dtype)
             if parameter.mask is not None:
