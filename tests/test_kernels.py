@@ -99,6 +99,24 @@ def test_max_pool_numba_equals_reference(case):
                                pooling.max_pool_backward_reference(gy, arg_ref, x.shape), rtol=1e-6, atol=1e-6)
 
 
+@given(case=conv_case(), seed=st.integers(0, 999))
+def test_max_pool_with_nans_numba_equals_reference(case, seed):
+    """NaNs placed at random: both versions pick the same winner, and a window holding a NaN gives NaN."""
+    x, k, stride, padding = case
+    assume(padding <= k // 2)
+    x = x.copy()
+    x[np.random.default_rng(seed).random(x.shape) < 0.2] = np.nan
+    y_ref, arg_ref = pooling.max_pool_forward_reference(x, k, stride, padding)
+    y, arg = pooling.max_pool_forward_numba(x, k, stride, padding)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(arg, arg_ref)
+    has_nan = np.isnan(x).reshape(x.shape[0], x.shape[1], -1)
+    picked = np.take_along_axis(has_nan, arg.reshape(arg.shape[0], arg.shape[1], -1), axis=2).reshape(arg.shape)
+    window_has_nan = pooling.max_pool_forward_reference(np.isnan(x).astype(float), k, stride, padding)[0] == 1
+    np.testing.assert_array_equal(np.isnan(y), window_has_nan)
+    np.testing.assert_array_equal(picked, window_has_nan)
+
+
 @given(size=st.integers(1, 300), dtype=st.sampled_from([np.float32, np.float64]), step=st.integers(1, 50),
        seed=st.integers(0, 999))
 def test_adam_update_numba_equals_reference(size, dtype, step, seed):

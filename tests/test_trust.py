@@ -507,3 +507,12 @@ def test_a_model_cast_to_a_dtype_tinynet_does_not_compute_in_is_refused(dtype):
     with pytest.raises(TypeError, match="float32 or float64"):
         model.to_dtype(dtype)
     assert model[0].weight.data.dtype == np.float32  # nothing was cast
+
+
+def test_max_pooling_does_not_hide_a_nan():
+    """A NaN that was not first in its window lost every comparison and vanished, so a network
+    gone NaN could still report a finite loss (PyTorch lets the NaN through)."""
+    x = np.zeros((1, 1, 2, 2), dtype=np.float32)
+    x[0, 0, 1, 1] = np.nan
+    model = nn.Sequential(nn.MaxPool2d(2), nn.Flatten())
+    assert np.isnan(model(tn.tensor(x)).numpy()).all()

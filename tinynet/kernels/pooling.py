@@ -2,7 +2,8 @@
 each output gradient to that pixel (adding where windows overlap).
 
 x: (N, C, H, W) -> y: (N, C, OH, OW), argmax: (N, C, OH, OW) holding the flat index y*W + x of the
-winner inside its (H, W) image. Padding counts as -inf, as in PyTorch; the first maximum wins ties.
+winner inside its (H, W) image. Padding counts as -inf, as in PyTorch; the first maximum wins ties,
+and a NaN wins over any number (the last NaN of a window, as in PyTorch), so a NaN is never hidden.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def max_pool_forward_reference(x, k, stride, padding):
     for i in range(k):
         for j in range(k):
             window = padded[:, :, i:i + stride * oh:stride, j:j + stride * ow:stride]
-            better = window > best
+            better = (window > best) | xp.isnan(window)
             best = xp.where(better, window, best)
             offset = xp.where(better, i * k + j, offset)
     rows = xp.arange(oh).reshape(oh, 1) * stride - padding + offset // k
@@ -63,7 +64,7 @@ def max_pool_forward_numba(x, k, stride, padding):
                     best, where = image[first_row, first_col], first_row * w + first_col
                     for row in range(first_row, end_row):
                         for col in range(first_col, end_col):
-                            if image[row, col] > best:
+                            if image[row, col] > best or np.isnan(image[row, col]):
                                 best, where = image[row, col], row * w + col
                     y[b, ch, oy, ox] = best
                     argmax[b, ch, oy, ox] = where
