@@ -41,7 +41,7 @@ def train_one_epoch(model, loader, loss_fn, optimizer, bar, max_batches=None):
         optimizer.zero_grad()              # forget the previous batch's gradients
         loss.backward()                    # d loss / d parameter, for every parameter
         optimizer.step()                   # Adam moves every parameter against its gradient
-        right = int((log_probs.numpy().argmax(axis=1) == y.numpy()).sum())
+        right = (log_probs.argmax(axis=1) == y).sum().item()  # correct predictions, counted where the data is
         seen, loss_sum, correct = seen + len(y), loss_sum + loss_value * len(y), correct + right  # running totals
         batch_loss.append(loss_value)
         batch_accuracy.append(right / len(y))

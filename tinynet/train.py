@@ -159,7 +159,7 @@ def train_one_epoch(model, loss_fn, optimizer, loader, max_batches=None, after_s
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        batch_correct = int((to_numpy(output.data).argmax(axis=1) == to_numpy(y.data)).sum())
+        batch_correct = (output.argmax(axis=1) == y).sum().item()  # on a GPU: one number read back, not two arrays
         seen, loss_sum, correct = seen + len(y), loss_sum + loss_value * len(y), correct + batch_correct
         batch_loss.append(loss_value)
         batch_accuracy.append(batch_correct / len(y))
