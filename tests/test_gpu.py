@@ -155,3 +155,21 @@ def test_loader_gathers_batches_from_a_copy_on_the_gpu():
         np.testing.assert_array_equal(xg.numpy(), xc.numpy())
         np.testing.assert_array_equal(yg.numpy(), yc.numpy())
     assert not isinstance(on_gpu._device_arrays[0], np.ndarray)  # the data set lives on the GPU
+
+
+def test_train_one_epoch_on_gpu_matches_cpu():
+    """The training loop on the GPU (correct predictions counted there, one number read back per step)
+    gives the CPU's losses and accuracies."""
+    from tinynet import optim
+    from tinynet.train import train_one_epoch
+    rng = np.random.default_rng(0)
+    dataset = data.ArrayDataset(rng.random((40, 5), dtype=np.float32), rng.integers(0, 3, 40))
+    results = {}
+    for device in ("cpu", "gpu"):
+        tn.manual_seed(0)
+        model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 3)).to(device)
+        loader = data.DataLoader(dataset, 8, shuffle=True, seed=1, device=device)
+        results[device] = train_one_epoch(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), loader)
+    for key in ("batch_loss", "batch_accuracy"):
+        np.testing.assert_allclose(results["gpu"][key], results["cpu"][key], rtol=1e-5)
+    assert results["gpu"]["seen"] == 40
