@@ -516,3 +516,19 @@ def test_max_pooling_does_not_hide_a_nan():
     x[0, 0, 1, 1] = np.nan
     model = nn.Sequential(nn.MaxPool2d(2), nn.Flatten())
     assert np.isnan(model(tn.tensor(x)).numpy()).all()
+
+
+@pytest.mark.parametrize("size, drop_last", [(0, False), (5, True)])
+def test_a_loader_without_batches_is_an_error_not_a_perfect_epoch(size, drop_last):
+    """An empty data set, or one smaller than a batch with drop_last=True, gave no batches, and fit and
+    evaluate reported loss 0.0 (a perfect loss) and accuracy 0.0 for an epoch that never ran."""
+    from tinynet.train import evaluate, fit
+    dataset = tn.data.ArrayDataset(np.zeros((size, 3), np.float32), np.zeros(size, np.int64))
+    loader = tn.data.DataLoader(dataset, batch_size=8, drop_last=drop_last)
+    model = small_model()
+    with pytest.raises(ValueError, match="no batches.*drop_last=False"):
+        fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), loader, print_fn=None)
+    with pytest.raises(ValueError, match="no batches.*nothing to measure"):
+        evaluate(model, loader, nn.CrossEntropyLoss())
+    with pytest.raises(ValueError, match="no examples"):
+        metrics.accuracy(np.zeros(0, np.int64), np.zeros(0, np.int64))

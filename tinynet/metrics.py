@@ -25,9 +25,12 @@ def _class_indices(predictions, targets, op, num_classes=None):
 
 
 def accuracy(predictions, targets) -> float:
-    """Share of predictions equal to the targets (1-D class indices); 0.0 for no examples."""
+    """Share of predictions equal to the targets (1-D class indices); no examples is an error (0.0 or 1.0
+    would both be made up)."""
     predictions, targets = _class_indices(predictions, targets, "accuracy")
-    return float((predictions == targets).mean()) if len(targets) else 0.0
+    if len(targets) == 0:
+        raise ValueError("accuracy: no examples to score (empty predictions and targets)")
+    return float((predictions == targets).mean())
 
 
 def confusion_matrix(targets, predictions, num_classes) -> np.ndarray:

@@ -93,6 +93,10 @@ def new_history() -> dict:
             "steps": {"step": [], "val_loss": [], "val_accuracy": []}}
 
 
+NO_BATCHES = ("its data set is empty, or smaller than one batch with drop_last=True: use a smaller "
+              "batch_size or drop_last=False")
+
+
 def evaluate(model, loader, loss_fn=None) -> dict:
     """Loss (if loss_fn), accuracy, predictions, targets and scores (model outputs) over a loader."""
     was_training = model.training
@@ -106,11 +110,12 @@ def evaluate(model, loader, loss_fn=None) -> dict:
             scores.append(to_numpy(out.data))
             targets.append(to_numpy(y.data))
     model.train(was_training)
-    scores = np.concatenate(scores) if scores else np.zeros((0, 0))
-    targets = np.concatenate(targets) if targets else np.zeros(0, dtype=np.int64)
-    predictions = scores.argmax(axis=1) if len(scores) else targets
-    return {"loss": total_loss / max(len(targets), 1) if loss_fn is not None else None,
-            "accuracy": float((predictions == targets).mean()) if len(targets) else 0.0,
+    if not targets:
+        raise ValueError(f"evaluate: the loader gave no batches, so there is nothing to measure ({NO_BATCHES})")
+    scores, targets = np.concatenate(scores), np.concatenate(targets)
+    predictions = scores.argmax(axis=1)
+    return {"loss": total_loss / len(targets) if loss_fn is not None else None,
+            "accuracy": float((predictions == targets).mean()),
             "predictions": predictions, "targets": targets, "scores": scores}
 
 
@@ -143,6 +148,7 @@ def train_one_epoch(model, loss_fn, optimizer, loader, max_batches=None, after_s
     each step and closed at the end. A loss that turns NaN or inf ends the epoch before its backward.
     Returns {"loss", "accuracy" (means over the patterns seen), "seen", "seconds", "batch_loss",
     "batch_accuracy" (one entry per step), "non_finite_loss": None or (batch index, value)}.
+    A loader that gives no batches (or max_batches=0) raises ValueError: there is no epoch to report.
     """
     model.train()
     started, seen, loss_sum, correct, non_finite = time.perf_counter(), 0, 0.0, 0, None
@@ -169,6 +175,8 @@ def train_one_epoch(model, loss_fn, optimizer, loader, max_batches=None, after_s
             break
     if progress is not None:
         progress.close()
+    if seen == 0 and non_finite is None:  # a loss of 0 over no batches would read as a perfect epoch
+        raise ValueError(f"train_one_epoch: the loader gave no batches to train on ({NO_BATCHES})")
     return {"loss": loss_sum / max(seen, 1), "accuracy": correct / max(seen, 1), "seen": seen,
             "seconds": time.perf_counter() - started, "batch_loss": batch_loss, "batch_accuracy": batch_accuracy,
             "non_finite_loss": non_finite}
