@@ -93,8 +93,8 @@ def new_history() -> dict:
             "steps": {"step": [], "val_loss": [], "val_accuracy": []}}
 
 
-NO_BATCHES = ("its data set is empty, or smaller than one batch with drop_last=True: use a smaller "
-              "batch_size or drop_last=False")
+_NO_BATCHES = ("its data set is empty, or smaller than one batch with drop_last=True: use a smaller "
+               "batch_size or drop_last=False")
 
 
 def evaluate(model, loader, loss_fn=None) -> dict:
@@ -111,7 +111,7 @@ def evaluate(model, loader, loss_fn=None) -> dict:
             targets.append(to_numpy(y.data))
     model.train(was_training)
     if not targets:
-        raise ValueError(f"evaluate: the loader gave no batches, so there is nothing to measure ({NO_BATCHES})")
+        raise ValueError(f"evaluate: the loader gave no batches, so there is nothing to measure ({_NO_BATCHES})")
     scores, targets = np.concatenate(scores), np.concatenate(targets)
     predictions = scores.argmax(axis=1)
     return {"loss": total_loss / len(targets) if loss_fn is not None else None,
@@ -176,7 +176,7 @@ def train_one_epoch(model, loss_fn, optimizer, loader, max_batches=None, after_s
     if progress is not None:
         progress.close()
     if seen == 0 and non_finite is None:  # a loss of 0 over no batches would read as a perfect epoch
-        raise ValueError(f"train_one_epoch: the loader gave no batches to train on ({NO_BATCHES})")
+        raise ValueError(f"train_one_epoch: the loader gave no batches to train on ({_NO_BATCHES})")
     return {"loss": loss_sum / max(seen, 1), "accuracy": correct / max(seen, 1), "seen": seen,
             "seconds": time.perf_counter() - started, "batch_loss": batch_loss, "batch_accuracy": batch_accuracy,
             "non_finite_loss": non_finite}
