@@ -64,8 +64,9 @@ def max_pool_forward_numba(x, k, stride, padding):
                     best, where = image[first_row, first_col], first_row * w + first_col
                     for row in range(first_row, end_row):
                         for col in range(first_col, end_col):
-                            if image[row, col] > best or np.isnan(image[row, col]):
-                                best, where = image[row, col], row * w + col
+                            value = image[row, col]
+                            if value > best or np.isnan(value):
+                                best, where = value, row * w + col
                     y[b, ch, oy, ox] = best
                     argmax[b, ch, oy, ox] = where
     return y, argmax
