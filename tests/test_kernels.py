@@ -159,11 +159,13 @@ def test_compiled_rules_keep_float32_arithmetic():
 
 
 @given(steps=st.integers(1, 4), n=st.integers(1, 11), hidden=st.integers(1, 9), peephole=st.booleans(),
-       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 999))
-def test_lstm_sequence_numba_equals_the_reference_step_loop(steps, n, hidden, peephole, dtype, seed):
-    """The compiled whole-layer loops (each step's product through NumPy's BLAS) against the plain step
-    loop with the NumPy cell. The compiled forward is float32-only (fast tanh/sigmoid, error <= 3e-7
-    each); backward takes both."""
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 999), blocks=st.integers(1, 4),
+       parallel=st.booleans())
+def test_lstm_sequence_numba_equals_the_reference_step_loop(steps, n, hidden, peephole, dtype, seed, blocks, parallel):
+    """The compiled whole-layer loops (each step's product through NumPy's BLAS), over Numba's threads or
+    serial, the batch rows in any number of blocks, against the plain step loop with the NumPy cell. The
+    compiled forward is float32-only (fast tanh/sigmoid, error <= 3e-7 each); backward takes both."""
+    blocks = min(blocks, n)
     rng = np.random.default_rng(seed)
     x_part = (rng.standard_normal((steps, n, 4 * hidden)) * 2).astype(dtype)
     w_hh_t = (rng.standard_normal((hidden, 4 * hidden)) / np.sqrt(hidden)).astype(dtype)
@@ -184,7 +186,8 @@ def test_lstm_sequence_numba_equals_the_reference_step_loop(steps, n, hidden, pe
     assert gemm is not None, "NumPy's BLAS was not found"
     expected = forward(partial(cell.lstm_sequence_forward_steps, cell_forward=cell.lstm_cell_forward_reference))
     if dtype == np.float32:
-        for got, wanted in zip(forward(partial(cell.lstm_sequence_forward_numba, gemm=gemm)), expected):
+        loop = cell.lstm_sequence_forward_numba if parallel else cell.lstm_sequence_forward_serial
+        for got, wanted in zip(forward(partial(loop, gemm=gemm, blocks=blocks)), expected):
             np.testing.assert_allclose(got, wanted, **tolerance)
     acts, _, cs, tanh_cs = expected
 
@@ -194,7 +197,8 @@ def test_lstm_sequence_numba_equals_the_reference_step_loop(steps, n, hidden, pe
         return d_gates, dh, dc
 
     reference = partial(cell.lstm_sequence_backward_steps, cell_backward=cell.lstm_cell_backward_reference)
-    for got, wanted in zip(backward(partial(cell.lstm_sequence_backward_numba, gemm=gemm)), backward(reference)):
+    loop = cell.lstm_sequence_backward_numba if parallel else cell.lstm_sequence_backward_serial
+    for got, wanted in zip(backward(partial(loop, gemm=gemm, blocks=blocks)), backward(reference)):
         np.testing.assert_allclose(got, wanted, **tolerance)
 
 
@@ -231,6 +235,9 @@ def test_tinynet_numba_0_forces_the_references(monkeypatch):
     monkeypatch.setattr(pooling, "max_pool_forward_numba", fail)
     monkeypatch.setattr(cell, "lstm_sequence_forward_numba", fail)
     monkeypatch.setattr(cell, "lstm_sequence_backward_numba", fail)
+    monkeypatch.setattr(cell, "lstm_sequence_forward_serial", fail)
+    monkeypatch.setattr(cell, "lstm_sequence_backward_serial", fail)
+    monkeypatch.setattr(blas, "_gemm_in_blocks", fail)
     monkeypatch.setattr(adam, "adam_update_numba", fail)
     x = tn.tensor(np.ones((1, 1, 4, 4)))
     np.testing.assert_array_equal(F.conv2d(x, tn.tensor(np.ones((1, 1, 2, 2)))).numpy(), np.full((1, 1, 3, 3), 4.0))
@@ -344,4 +351,4 @@ def test_the_compiled_lstm_loop_refuses_arrays_blas_cannot_read():
     w_hh_t = np.zeros((8, 2), np.float32).T  # a transposed view: not C-contiguous
     with pytest.raises(ValueError, match="C-contiguous"):
         cell.lstm_sequence_forward_numba(gates, w_hh_t, np.zeros(8, np.float32), np.zeros((3, 2), np.float32),
-                                         hs, cs, np.zeros((2, 3, 2), np.float32), blas.gemm_function(np.float32))
+                                         hs, cs, np.zeros((2, 3, 2), np.float32), blas.gemm_function(np.float32), 1)

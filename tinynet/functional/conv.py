@@ -11,6 +11,7 @@ from ..kernels import (
     conv_output_size,
     direct_convolution_applies,
     im2col,
+    matrix_product,
     max_pool_backward,
     max_pool_forward,
 )
@@ -65,7 +66,7 @@ class Conv2d(Function):
         chunks = self._chunks(n)
         for start, stop in chunks:
             col = im2col(x[start:stop], kh, kw, self.stride, self.padding).reshape(-1, w_mat.shape[1])
-            y[start:stop] = (col @ w_mat.T).reshape(stop - start, oh, ow, out_ch).transpose(0, 3, 1, 2)
+            y[start:stop] = matrix_product(col, w_mat.T).reshape(stop - start, oh, ow, out_ch).transpose(0, 3, 1, 2)
             if len(chunks) == 1:
                 self.col = col
         if self.has_bias:
@@ -93,9 +94,9 @@ class Conv2d(Function):
                     rows = col.reshape(images, -1, col.shape[1])
                     gw += xp.matmul(chunk.reshape(images, out_ch, -1), rows).sum(axis=0)
                 else:
-                    gw += g_mat.T @ col
+                    gw += matrix_product(g_mat.T, col)
             if input_grad:
-                g_col = (g_mat @ w_mat).reshape(images, oh, ow, c, kh, kw)
+                g_col = matrix_product(g_mat, w_mat).reshape(images, oh, ow, c, kh, kw)
                 gx[start:stop] = col2im(g_col, (images,) + x.shape[1:], self.stride, self.padding)
         grads = (gx, gw.reshape(weight.shape))
         return grads + (gy.sum(axis=(0, 2, 3)),) if self.has_bias else grads

@@ -1,6 +1,7 @@
 """Matrix products: matmul (2-D and batched) and the fused linear layer y = x W^T + b."""
 from __future__ import annotations
 
+from ..kernels import matrix_product
 from ..tensor import Function
 
 
@@ -15,11 +16,11 @@ class MatMul(Function):
             raise ValueError(f"matmul shapes {a.shape} and {b.shape} do not match: "
                              f"{a.shape[-1]} (last axis of a) != {b.shape[-2]} (second-last of b)")
         self.a, self.b = a, b
-        return a @ b
+        return matrix_product(a, b)
 
     def backward(self, gy):
-        ga = gy @ self.b.swapaxes(-1, -2) if self.needs_input_grad[0] else None
-        gb = self.a.swapaxes(-1, -2) @ gy if self.needs_input_grad[1] else None
+        ga = matrix_product(gy, self.b.swapaxes(-1, -2)) if self.needs_input_grad[0] else None
+        gb = matrix_product(self.a.swapaxes(-1, -2), gy) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -31,13 +32,13 @@ class Linear(Function):
 
     def forward(self, x, weight, bias=None):
         self.x, self.weight, self.has_bias = x, weight, bias is not None
-        y = x @ weight.T
+        y = matrix_product(x, weight.T)
         return y + bias if self.has_bias else y
 
     def backward(self, gy):
         x2 = self.x.reshape(-1, self.x.shape[-1])
         g2 = gy.reshape(-1, gy.shape[-1])
-        grads = (gy @ self.weight if self.needs_input_grad[0] else None, g2.T @ x2)
+        grads = (matrix_product(gy, self.weight) if self.needs_input_grad[0] else None, matrix_product(g2.T, x2))
         return grads + (g2.sum(axis=0),) if self.has_bias else grads
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..kernels import lstm_cell as cell_kernels
+from ..kernels import matrix_product
 from ..tensor import Function
 from .elementwise import sigmoid, tanh
 from .shape import stack
@@ -35,7 +36,8 @@ class LSTMLayer(Function):
         steps, batch, _ = x.shape
         hidden = w_hh.shape[1]
         extra = list(extra)
-        gates = (x.reshape(steps * batch, -1) @ w_ih.T).reshape(steps, batch, 4 * hidden)  # x_t W_ih^T, all t
+        x_projected = matrix_product(x.reshape(steps * batch, -1), w_ih.T)  # x_t W_ih^T for all t at once
+        gates = x_projected.reshape(steps, batch, 4 * hidden)
         bias = extra.pop(0) + extra.pop(0) if self.bias else xp.zeros(4 * hidden, x.dtype)
         peephole = xp.stack(extra) if self.peephole else xp.zeros((3, hidden), x.dtype)
         hs = xp.empty((steps + 1, batch, hidden), x.dtype)
@@ -56,9 +58,9 @@ class LSTMLayer(Function):
         cell_kernels.sequence_backward_kernel(g_out)(g_out, self.acts, self.cs, self.tanh_cs, self.w_hh_t,
                                                      self.peephole_weights, d_gates, dh, dc)
         d_flat = d_gates.reshape(steps * batch, 4 * hidden)
-        dx = (d_flat @ self.w_ih).reshape(self.x.shape) if self.needs_input_grad[0] else None
-        dw_ih = d_flat.T @ self.x.reshape(steps * batch, -1)
-        dw_hh = d_flat.T @ self.hs[:-1].reshape(steps * batch, hidden)
+        dx = matrix_product(d_flat, self.w_ih).reshape(self.x.shape) if self.needs_input_grad[0] else None
+        dw_ih = matrix_product(d_flat.T, self.x.reshape(steps * batch, -1))
+        dw_hh = matrix_product(d_flat.T, self.hs[:-1].reshape(steps * batch, hidden))
         grads = [dx, dh, dc, dw_ih, dw_hh]
         if self.bias:
             db = xp.ones(steps * batch, d_flat.dtype) @ d_flat  # sum over rows; faster than sum(axis=0) here

@@ -28,10 +28,10 @@ import os
 from functools import partial
 
 import numpy as np
-from numba import njit
+from numba import get_num_threads, njit, prange
 
 from ..backend import get_array_module
-from . import blas
+from . import blas, dispatch
 from .activations import FASTMATH, fast_sigmoid, fast_tanh, stable_sigmoid
 from .dispatch import kernel_version, numba_enabled
 
@@ -113,11 +113,11 @@ def lstm_sequence_backward_steps(g_out, acts, cs, tanh_cs, w_hh_t, peephole, d_g
 
 # ----------------------------------------------------------------------------- Numba
 # On the CPU a whole layer runs as one compiled call per direction, so no Python runs between time
-# steps. Each step's product goes to NumPy's own BLAS (tinynet/kernels/blas.py), whose threads split it
-# over the cores; the cell runs on one core. (Returning to Python for every step cost about 10 of the
-# 41 us per step of a 100 x 64 state. Sharing the batch rows out over threads of tinynet's own, Numba's
-# or Python's, lost more than it gained: OpenBLAS's idle threads spin on the other core and keep a
-# second thread off it; benchmarks/RESULTS.md.)
+# steps (returning to Python for every step cost about 10 of the 41 us per step of a 100 x 64 state).
+# The batch rows never meet, so each of Numba's threads takes a block of rows through all T steps:
+# per step one single-threaded product of its rows through NumPy's own BLAS (tinynet/kernels/blas.py)
+# and the cells of its rows. Where tinynet does not run BLAS on Numba's threads (dispatch.py), the loop
+# runs on the calling thread and OpenBLAS's threads split each step's product.
 # The cell loops take each batch row apart into 1-D views of its gate blocks and run over the hidden
 # units with unit stride, so LLVM turns them into SIMD code (8x faster than indexing gates[b, k * hidden
 # + j]). The forward is two loops because the output gate needs the whole new c first. Forward is
@@ -140,48 +140,64 @@ def _check_contiguous(a, b, c):
         raise ValueError("the compiled LSTM loop needs C-contiguous arrays for BLAS")
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
-def lstm_sequence_forward_numba(gates, w_hh_t, bias, peephole, hs, cs, tanh_cs, gemm):
-    """lstm_sequence_forward_steps compiled; ``gemm`` is blas.gemm_function(float32)."""
+def _forward_in_row_blocks(gates, w_hh_t, bias, peephole, hs, cs, tanh_cs, gemm, blocks):
+    """lstm_sequence_forward_steps compiled; ``gemm`` is blas.gemm_function(float32). The batch rows are
+    independent of each other, so each of ``blocks`` blocks of rows runs all time steps by itself."""
     _check_contiguous(gates, w_hh_t, hs)
     steps, batch, four_hidden = gates.shape
     hidden = four_hidden // 4
     w_ci, w_cf, w_co = peephole[0], peephole[1], peephole[2]
     one = gates.dtype.type(1)
-    for t in range(steps):  # gates[t] += h_{t-1} W_hh^T (beta = 1), then the cell row by row
-        gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.NO_TRANS, batch, four_hidden, hidden, one, hs[t].ctypes.data,
-             hidden, w_hh_t.ctypes.data, four_hidden, one, gates[t].ctypes.data, four_hidden)
-        for b in range(batch):
-            a, c_prev, c, tanh_c, h = gates[t, b], cs[t, b], cs[t + 1, b], tanh_cs[t, b], hs[t + 1, b]
-            for k in range(four_hidden):
-                a[k] += bias[k]
-            i, f, g, o = _gate_blocks(a, hidden)
-            for j in range(hidden):
-                i[j], f[j], g[j], c[j] = _cell_state(i[j], f[j], g[j], c_prev[j], w_ci[j], w_cf[j],
-                                                     fast_sigmoid, fast_tanh)
-            for j in range(hidden):
-                o[j], tanh_c[j], h[j] = _cell_output(o[j], c[j], w_co[j], fast_sigmoid, fast_tanh)
+    for block in prange(blocks):
+        first, last = batch * block // blocks, batch * (block + 1) // blocks
+        for t in range(steps):  # gates[t] += h_{t-1} W_hh^T (beta = 1) for these rows, then their cells
+            gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.NO_TRANS, last - first, four_hidden, hidden, one,
+                 hs[t, first:last].ctypes.data, hidden, w_hh_t.ctypes.data, four_hidden, one,
+                 gates[t, first:last].ctypes.data, four_hidden)
+            for b in range(first, last):
+                a, c_prev, c, tanh_c, h = gates[t, b], cs[t, b], cs[t + 1, b], tanh_cs[t, b], hs[t + 1, b]
+                for k in range(four_hidden):
+                    a[k] += bias[k]
+                i, f, g, o = _gate_blocks(a, hidden)
+                for j in range(hidden):
+                    i[j], f[j], g[j], c[j] = _cell_state(i[j], f[j], g[j], c_prev[j], w_ci[j], w_cf[j],
+                                                         fast_sigmoid, fast_tanh)
+                for j in range(hidden):
+                    o[j], tanh_c[j], h[j] = _cell_output(o[j], c[j], w_co[j], fast_sigmoid, fast_tanh)
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model="numpy")
-def lstm_sequence_backward_numba(g_out, acts, cs, tanh_cs, w_hh_t, peephole, d_gates, dh, dc, gemm):
-    """lstm_sequence_backward_steps compiled; ``gemm`` is blas.gemm_function of the arrays' dtype."""
+def _backward_in_row_blocks(g_out, acts, cs, tanh_cs, w_hh_t, peephole, d_gates, dh, dc, gemm, blocks):
+    """lstm_sequence_backward_steps compiled; ``gemm`` is blas.gemm_function of the arrays' dtype. Row
+    blocks as in forward."""
     _check_contiguous(d_gates, w_hh_t, dh)
     steps, batch, hidden = g_out.shape
     w_ci, w_cf, w_co = peephole[0], peephole[1], peephole[2]
     zero, one = dh.dtype.type(0), dh.dtype.type(1)
-    for t in range(steps - 1, -1, -1):
-        for b in range(batch):  # dc[b] turns from dL/dc_t into dL/dc_{t-1}
-            a, d = acts[t, b], d_gates[t, b]
-            (i, f, g, o), (d_i, d_f, d_g, d_o) = _gate_blocks(a, hidden), _gate_blocks(d, hidden)
-            dh_b, g_b, dc_b, c_prev, tanh_c = dh[b], g_out[t, b], dc[b], cs[t, b], tanh_cs[t, b]
-            for j in range(hidden):
-                d_i[j], d_f[j], d_g[j], d_o[j], dc_b[j] = _gate_gradients(
-                    dh_b[j] + g_b[j], dc_b[j], i[j], f[j], g[j], o[j], c_prev[j], tanh_c[j], w_ci[j], w_cf[j],
-                    w_co[j], one)
-        # dL/dh_{t-1} = d_gates[t] W_hh = d_gates[t] (W_hh^T)^T
-        gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.TRANS, batch, hidden, 4 * hidden, one, d_gates[t].ctypes.data,
-             4 * hidden, w_hh_t.ctypes.data, 4 * hidden, zero, dh.ctypes.data, hidden)
+    for block in prange(blocks):
+        first, last = batch * block // blocks, batch * (block + 1) // blocks
+        for t in range(steps - 1, -1, -1):
+            for b in range(first, last):  # dc[b] turns from dL/dc_t into dL/dc_{t-1}
+                a, d = acts[t, b], d_gates[t, b]
+                (i, f, g, o), (d_i, d_f, d_g, d_o) = _gate_blocks(a, hidden), _gate_blocks(d, hidden)
+                dh_b, g_b, dc_b, c_prev, tanh_c = dh[b], g_out[t, b], dc[b], cs[t, b], tanh_cs[t, b]
+                for j in range(hidden):
+                    d_i[j], d_f[j], d_g[j], d_o[j], dc_b[j] = _gate_gradients(
+                        dh_b[j] + g_b[j], dc_b[j], i[j], f[j], g[j], o[j], c_prev[j], tanh_c[j], w_ci[j], w_cf[j],
+                        w_co[j], one)
+            # these rows of dL/dh_{t-1} = d_gates[t] W_hh = d_gates[t] (W_hh^T)^T
+            gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.TRANS, last - first, hidden, 4 * hidden, one,
+                 d_gates[t, first:last].ctypes.data, 4 * hidden, w_hh_t.ctypes.data, 4 * hidden, zero,
+                 dh[first:last].ctypes.data, hidden)
+
+
+# Each loop compiled twice: over Numba's threads when tinynet runs BLAS on them (one single-threaded
+# product per row block and step), else on the calling thread with blocks = 1 (OpenBLAS's own threads
+# then split each step's product).
+_loop_options = dict(cache=True, fastmath=FASTMATH, error_model="numpy")
+lstm_sequence_forward_numba = njit(parallel=True, **_loop_options)(_forward_in_row_blocks)
+lstm_sequence_backward_numba = njit(parallel=True, **_loop_options)(_backward_in_row_blocks)
+lstm_sequence_forward_serial = njit(**_loop_options)(_forward_in_row_blocks)
+lstm_sequence_backward_serial = njit(**_loop_options)(_backward_in_row_blocks)
 
 
 # ----------------------------------------------------------------------------- CUDA (CuPy)
@@ -369,6 +385,15 @@ def _compiled_on_cpu(array, way, compiled_dtypes):
     return gemm
 
 
+def _compiled_loop(way, batch):
+    """(the compiled loop, its ``blocks`` argument): one row block per Numba thread where tinynet runs
+    BLAS on Numba's threads, else the serial loop."""
+    if dispatch.BLAS_ON_NUMBA_THREADS:
+        loop = lstm_sequence_forward_numba if way == "forward" else lstm_sequence_backward_numba
+        return loop, max(1, min(get_num_threads(), batch))
+    return (lstm_sequence_forward_serial if way == "forward" else lstm_sequence_backward_serial), 1
+
+
 def sequence_forward_kernel(gates):
     """f(gates, w_hh_t, bias, peephole, hs, cs, tanh_cs) running every time step of a layer (arguments as
     in lstm_sequence_forward_steps, all C-contiguous): the compiled loop on the CPU (float32), one CUDA
@@ -376,7 +401,8 @@ def sequence_forward_kernel(gates):
     steps, batch, four_hidden = gates.shape
     gemm = _compiled_on_cpu(gates, "forward", (np.float32,))
     if gemm is not None:
-        return partial(lstm_sequence_forward_numba, gemm=gemm)
+        loop, blocks = _compiled_loop("forward", batch)
+        return partial(loop, gemm=gemm, blocks=blocks)
     chosen = None if isinstance(gates, np.ndarray) else _cuda_sequence_kernel(gates, "forward", four_hidden // 4)
     if chosen is None:
         return partial(lstm_sequence_forward_steps, cell_forward=forward_kernel(gates))
@@ -393,7 +419,8 @@ def sequence_backward_kernel(g_out):
     steps, batch, hidden = g_out.shape
     gemm = _compiled_on_cpu(g_out, "backward", (np.float32, np.float64))
     if gemm is not None:
-        return partial(lstm_sequence_backward_numba, gemm=gemm)
+        loop, blocks = _compiled_loop("backward", batch)
+        return partial(loop, gemm=gemm, blocks=blocks)
     chosen = None if isinstance(g_out, np.ndarray) else _cuda_sequence_kernel(g_out, "backward", hidden)
     if chosen is None:
         return partial(lstm_sequence_backward_steps, cell_backward=backward_kernel(g_out))
