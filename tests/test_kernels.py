@@ -1,6 +1,10 @@
 """Each Numba kernel equals its NumPy reference on hypothesis-drawn shapes, odd sizes included."""
+import os
+import platform
+import sys
 from functools import partial
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import assume, given
@@ -10,7 +14,7 @@ from numba import njit, types
 import tinynet as tn
 import tinynet.functional as F
 from tinynet.functional import conv as conv_module
-from tinynet.kernels import adam, blas, pooling
+from tinynet.kernels import adam, blas, dispatch, pooling
 from tinynet.kernels import convolution as im2col_module
 from tinynet.kernels import lstm_cell as cell
 from tinynet.kernels.activations import FASTMATH, fast_sigmoid, fast_tanh, stable_sigmoid
@@ -343,6 +347,56 @@ def test_numpy_blas_gemm_equals_matmul(m, n, k, transpose_b, dtype, seed):
     blas.gemm_function(dtype)(blas.ROW_MAJOR, blas.NO_TRANS, blas.TRANS if transpose_b else blas.NO_TRANS, m, n, k,
                               2.0, a.ctypes.data, k, b.ctypes.data, b.shape[1], 0.5, c.ctypes.data, n)
     np.testing.assert_allclose(c, expected, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5)
+
+
+def _laid_out(values, layout):
+    """values (2-D) in an array of the given memory layout: C or Fortran order, a column slice of a wider
+    array (rows farther apart than their length), or every other column (strides BLAS cannot read)."""
+    rows, cols = values.shape
+    if layout == "C":
+        return np.ascontiguousarray(values)
+    if layout == "F":
+        return np.asfortranarray(values)
+    wider = np.zeros((rows, 2 * cols + 3), values.dtype)
+    if layout == "column slice":
+        wider[:, 2:cols + 2] = values
+        return wider[:, 2:cols + 2]
+    wider[:, 1:2 * cols + 1:2] = values
+    return wider[:, 1:2 * cols + 1:2]
+
+
+LAYOUTS = ["C", "F", "column slice", "every other column"]
+
+
+@given(m=st.integers(1, 30), n=st.integers(1, 30), k=st.integers(0, 12), layout_a=st.sampled_from(LAYOUTS),
+       layout_b=st.sampled_from(LAYOUTS), dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 99))
+def test_products_split_over_threads_equal_matmul(m, n, k, layout_a, layout_b, dtype, seed):
+    """Every product split into blocks (split_from=0), by rows when M >= N and by columns otherwise, with
+    operands in place (C order, transposed, row-sliced) or copied first: the same numbers as NumPy's."""
+    rng = np.random.default_rng(seed)
+    a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
+    got = blas.matmul_on_numba_threads(_laid_out(a, layout_a), _laid_out(b, layout_b), split_from=0)
+    assert got.shape == (m, n) and got.dtype == dtype
+    np.testing.assert_allclose(got, a @ b, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5)
+
+
+def test_products_not_for_blas_fall_back_to_numpy():
+    ints, floats = np.arange(6).reshape(2, 3), np.ones((3, 2), np.float32)
+    np.testing.assert_array_equal(blas.matmul_on_numba_threads(ints, ints.T, split_from=0), ints @ ints.T)
+    assert blas.matmul_on_numba_threads(floats.T, floats.astype(np.float64), split_from=0).dtype == np.float64
+    stacked = np.ones((2, 3, 3), np.float32)
+    np.testing.assert_array_equal(blas.matmul_on_numba_threads(stacked, stacked, split_from=0), stacked @ stacked)
+
+
+def test_one_pool_of_threads_where_tbb_is_installed():
+    """On Linux x86-64 the tbb package is a dependency: Numba's TBB layer must load (also from a virtual
+    environment's lib/) and OpenBLAS must be set to one thread, or every product and parallel loop falls
+    back to the slower arrangement without a word."""
+    if sys.platform == "linux" and platform.machine() == "x86_64" and "NUMBA_THREADING_LAYER" not in os.environ:
+        assert numba.config.THREADING_LAYER == "tbb", "the tbb package did not load: pip install tbb"
+        assert dispatch.BLAS_ON_NUMBA_THREADS, "OpenBLAS's thread count could not be set"
+    else:
+        assert dispatch.BLAS_ON_NUMBA_THREADS == (numba.config.THREADING_LAYER == "tbb")
 
 
 def test_the_compiled_lstm_loop_refuses_arrays_blas_cannot_read():

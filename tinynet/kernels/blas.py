@@ -121,15 +121,16 @@ def _gemm_in_blocks(gemm, trans_a, trans_b, a, lda, b, ldb, c, alpha, blocks, sp
 
 
 # Below this many multiply-adds one call on the calling thread is faster than waking the others.
-_SPLIT_FROM = 2 ** 20
+SPLIT_FROM = 2 ** 20
 
 
-def matmul_on_numba_threads(a, b):
+def matmul_on_numba_threads(a, b, split_from=SPLIT_FROM):
     """a @ b for two 2-D NumPy arrays, the (M, N) result computed in blocks shared out over Numba's
     threads, each block one single-threaded BLAS call (for OpenBLAS set to one thread); ``a @ b`` where
-    the product is small, the arrays are not 2-D of one float dtype, or the library is not found."""
+    the product has fewer than ``split_from`` multiply-adds, the arrays are not 2-D of one float dtype,
+    or the library is not found."""
     gemm = gemm_function(a.dtype) if a.ndim == b.ndim == 2 and a.dtype == b.dtype else None
-    if gemm is None or a.shape[0] * a.shape[1] * b.shape[1] < _SPLIT_FROM or a.shape[1] != b.shape[0]:
+    if gemm is None or a.shape[1] != b.shape[0] or a.shape[1] == 0 or a.size * b.shape[1] < split_from:
         return a @ b
     (m, k), n = a.shape, b.shape[1]
     layout_a, layout_b = _operand(a), _operand(b)
