@@ -103,6 +103,20 @@ def test_max_pool_numba_equals_reference(case):
                                pooling.max_pool_backward_reference(gy, arg_ref, x.shape), rtol=1e-6, atol=1e-6)
 
 
+@given(n=st.integers(1, 3), c=st.integers(1, 3), h=st.integers(2, 9), w=st.integers(2, 9),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 999))
+def test_avg_pool_2x2_numba_equals_reference(n, c, h, w, dtype, seed):
+    """The compiled 2x2 stride-2 average pooling sums in the reference's order (the same numbers, bit for
+    bit), odd last rows and columns dropped forward and given zero gradient backward."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    y = pooling.avg_pool_2x2_forward_numba(x)
+    np.testing.assert_array_equal(y, pooling.avg_pool_forward_reference(x, 2, 2, 0))
+    gy = rng.standard_normal(y.shape).astype(dtype)
+    np.testing.assert_array_equal(pooling.avg_pool_2x2_backward_numba(gy, h, w),
+                                  pooling.avg_pool_backward_reference(gy, x.shape, 2, 2, 0))
+
+
 @given(case=conv_case(), seed=st.integers(0, 999))
 def test_max_pool_with_nans_numba_equals_reference(case, seed):
     """NaNs placed at random: both versions pick the same winner, and a window holding a NaN gives NaN."""
@@ -237,6 +251,8 @@ def test_tinynet_numba_0_forces_the_references(monkeypatch):
     monkeypatch.setattr(im2col_module, "im2col_numba", fail)
     monkeypatch.setattr(im2col_module, "conv_one_channel_numba", fail)
     monkeypatch.setattr(pooling, "max_pool_forward_numba", fail)
+    monkeypatch.setattr(pooling, "avg_pool_2x2_forward_numba", fail)
+    monkeypatch.setattr(pooling, "avg_pool_2x2_backward_numba", fail)
     monkeypatch.setattr(cell, "lstm_sequence_forward_numba", fail)
     monkeypatch.setattr(cell, "lstm_sequence_backward_numba", fail)
     monkeypatch.setattr(cell, "lstm_sequence_forward_serial", fail)
@@ -246,6 +262,9 @@ def test_tinynet_numba_0_forces_the_references(monkeypatch):
     x = tn.tensor(np.ones((1, 1, 4, 4)))
     np.testing.assert_array_equal(F.conv2d(x, tn.tensor(np.ones((1, 1, 2, 2)))).numpy(), np.full((1, 1, 3, 3), 4.0))
     np.testing.assert_array_equal(F.max_pool2d(x, 2).numpy(), np.ones((1, 1, 2, 2)))
+    pooled = tn.tensor(np.ones((1, 1, 4, 4)), requires_grad=True)
+    F.avg_pool2d(pooled, 2).sum().backward()
+    np.testing.assert_array_equal(pooled.grad, np.full((1, 1, 4, 4), 0.25))
     w_ih = tn.tensor(np.ones((4, 2)), requires_grad=True)
     h, c = F.lstm_cell(tn.tensor(np.ones((1, 2))), *(tn.tensor(np.zeros((1, 1))),) * 2, w_ih,
                        tn.tensor(np.ones((4, 1))))
