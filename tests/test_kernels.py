@@ -14,7 +14,7 @@ from numba import njit, types
 import tinynet as tn
 import tinynet.functional as F
 from tinynet.functional import conv as conv_module
-from tinynet.kernels import adam, blas, dispatch, pooling
+from tinynet.kernels import activations, adam, blas, dispatch, pooling
 from tinynet.kernels import convolution as im2col_module
 from tinynet.kernels import lstm_cell as cell
 from tinynet.kernels.activations import FASTMATH, fast_sigmoid, fast_tanh, stable_sigmoid
@@ -115,6 +115,23 @@ def test_avg_pool_2x2_numba_equals_reference(n, c, h, w, dtype, seed):
     gy = rng.standard_normal(y.shape).astype(dtype)
     np.testing.assert_array_equal(pooling.avg_pool_2x2_backward_numba(gy, h, w),
                                   pooling.avg_pool_backward_reference(gy, x.shape, 2, 2, 0))
+
+
+@given(shape=st.sampled_from([(7,), (3, 5), (2, 3, 4, 5)]), slope=st.sampled_from([0.0, 0.01, 0.2, -0.5]),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 999))
+def test_leaky_relu_numba_equals_reference(shape, slope, dtype, seed):
+    """Forward (with infinities, NaNs and signed zeros among the inputs: ReLU(-inf) is 0, NaN stays NaN)
+    and backward, compiled against the NumPy reference."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    x.flat[rng.integers(0, x.size, 3)] = rng.choice([np.inf, -np.inf, np.nan, 0.0, -0.0], 3)
+    y, positive = activations.leaky_relu_forward_numba(x, dtype(slope))
+    y_ref, positive_ref = activations.leaky_relu_forward_reference(x, slope)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(positive, positive_ref)
+    gy = rng.standard_normal(shape).astype(dtype)
+    np.testing.assert_array_equal(activations.leaky_relu_backward_numba(gy, positive, dtype(slope)),
+                                  activations.leaky_relu_backward_reference(gy, positive_ref, slope))
 
 
 @given(case=conv_case(), seed=st.integers(0, 999))
@@ -259,11 +276,13 @@ def test_tinynet_numba_0_forces_the_references(monkeypatch):
     monkeypatch.setattr(cell, "lstm_sequence_backward_serial", fail)
     monkeypatch.setattr(blas, "_gemm_in_blocks", fail)
     monkeypatch.setattr(adam, "adam_update_numba", fail)
+    monkeypatch.setattr(activations, "leaky_relu_forward_numba", fail)
+    monkeypatch.setattr(activations, "leaky_relu_backward_numba", fail)
     x = tn.tensor(np.ones((1, 1, 4, 4)))
     np.testing.assert_array_equal(F.conv2d(x, tn.tensor(np.ones((1, 1, 2, 2)))).numpy(), np.full((1, 1, 3, 3), 4.0))
     np.testing.assert_array_equal(F.max_pool2d(x, 2).numpy(), np.ones((1, 1, 2, 2)))
     pooled = tn.tensor(np.ones((1, 1, 4, 4)), requires_grad=True)
-    F.avg_pool2d(pooled, 2).sum().backward()
+    F.relu(F.avg_pool2d(pooled, 2)).sum().backward()
     np.testing.assert_array_equal(pooled.grad, np.full((1, 1, 4, 4), 0.25))
     w_ih = tn.tensor(np.ones((4, 2)), requires_grad=True)
     h, c = F.lstm_cell(tn.tensor(np.ones((1, 2))), *(tn.tensor(np.zeros((1, 1))),) * 2, w_ih,

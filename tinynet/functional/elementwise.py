@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import get_array_module
-from ..kernels.activations import stable_sigmoid
+from ..kernels.activations import leaky_relu_backward, leaky_relu_forward, stable_sigmoid
 from ..tensor import Function, Tensor
 
 
@@ -124,14 +124,11 @@ class LeakyReLU(Function):
         self.slope = negative_slope
 
     def forward(self, x):
-        self.positive = x > 0
-        if self.slope == 0:  # not x * positive: -inf * 0 is NaN, and maximum is the faster loop
-            return get_array_module(x).maximum(x, x.dtype.type(0))
-        return get_array_module(x).where(self.positive, x, x * x.dtype.type(self.slope))
+        y, self.positive = leaky_relu_forward(x, self.slope)
+        return y
 
     def backward(self, gy):
-        return gy * self.positive if self.slope == 0 else get_array_module(gy).where(
-            self.positive, gy, gy * gy.dtype.type(self.slope))
+        return leaky_relu_backward(gy, self.positive, self.slope)
 
 
 class Abs(Function):
