@@ -121,7 +121,7 @@ def _gemm_in_blocks(gemm, trans_a, trans_b, a, lda, b, ldb, c, alpha, blocks, sp
 
 
 # Below this many multiply-adds one call on the calling thread is faster than waking the others.
-SPLIT_FROM = 2 ** 20
+SPLIT_FROM = 2 ** 22
 
 
 def matmul_on_numba_threads(a, b, split_from=SPLIT_FROM):
