@@ -407,13 +407,15 @@ LAYOUTS = ["C", "F", "column slice", "every other column"]
 
 
 @given(m=st.integers(1, 30), n=st.integers(1, 30), k=st.integers(0, 12), layout_a=st.sampled_from(LAYOUTS),
-       layout_b=st.sampled_from(LAYOUTS), dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 99))
-def test_products_split_over_threads_equal_matmul(m, n, k, layout_a, layout_b, dtype, seed):
-    """Every product split into blocks (split_from=0), by rows when M >= N and by columns otherwise, with
-    operands in place (C order, transposed, row-sliced) or copied first: the same numbers as NumPy's."""
+       layout_b=st.sampled_from(LAYOUTS), dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 99),
+       split=st.sampled_from([None, blas.SPLIT_ROWS, blas.SPLIT_COLUMNS, blas.SPLIT_INNER]))
+def test_products_split_over_threads_equal_matmul(m, n, k, layout_a, layout_b, dtype, seed, split):
+    """Every product split into blocks (split_from=0) along the rows, the columns or the inner dimension
+    (or as the shapes choose), with operands in place (C order, transposed, column-sliced) or copied
+    first: the same numbers as NumPy's."""
     rng = np.random.default_rng(seed)
     a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
-    got = blas.matmul_on_numba_threads(_laid_out(a, layout_a), _laid_out(b, layout_b), split_from=0)
+    got = blas.matmul_on_numba_threads(_laid_out(a, layout_a), _laid_out(b, layout_b), split_from=0, split=split)
     assert got.shape == (m, n) and got.dtype == dtype
     np.testing.assert_allclose(got, a @ b, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5)
 

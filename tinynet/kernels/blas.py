@@ -97,38 +97,50 @@ def _operand(x):
     return None
 
 
+# How a product is cut into blocks, one per thread: along the rows of the result, its columns, or the
+# inner dimension K (each block then sums over its share of K into a partial result of its own, and
+# the partial results are added up; for products whose K is much longer than M and N, such as weight
+# gradients summed over a whole batch, this reads each operand once instead of one of them per block).
+SPLIT_ROWS, SPLIT_COLUMNS, SPLIT_INNER = 0, 1, 2
+
+
 @njit(parallel=True, cache=True)
-def _gemm_in_blocks(gemm, trans_a, trans_b, a, lda, b, ldb, c, alpha, blocks, split_rows):
-    """c (M, N) = op(a) op(b), c C-contiguous, in ``blocks`` blocks, one per thread, each block one
-    single-threaded BLAS call: blocks of rows of c (rows of op(a)) if ``split_rows``, else blocks of
-    columns (columns of op(b)). Each block reads all of the other operand, so the caller splits the
-    side that leaves the smaller one to be read twice. (``blocks`` comes from the caller:
-    get_num_threads() in here would keep Numba from caching the compiled function.)"""
-    m, n = c.shape
-    k = a.shape[1]
-    item = c.itemsize
+def _gemm_in_blocks(gemm, trans_a, trans_b, a, lda, b, ldb, c, alpha, blocks, split):
+    """op(a) op(b) in ``blocks`` blocks, one single-threaded BLAS call each, into c: (M, N), or (blocks,
+    M, N) partial results for SPLIT_INNER; C-contiguous. Row r of op(a) starts r * lda elements into a
+    (r if a is read transposed), column j of op(b) j elements into b (j * ldb if b is read transposed).
+    (``blocks`` comes from the caller: get_num_threads() in here would keep Numba from caching.)"""
+    m, k, n = a.shape[0], a.shape[1], b.shape[1]
+    item, zero = a.itemsize, alpha * 0
+    row_step_a = 1 if trans_a == TRANS else lda  # elements from one row of op(a) to the next
+    row_step_b = 1 if trans_b == TRANS else ldb  # from one row of op(b) (one step of K) to the next
+    column_step_a, column_step_b = (lda if trans_a == TRANS else 1), (ldb if trans_b == TRANS else 1)
     for block in prange(blocks):
-        if split_rows:  # row r of op(a) starts r * lda elements into a, or r elements if a is read transposed
+        if split == SPLIT_ROWS:
             first, last = m * block // blocks, m * (block + 1) // blocks
-            a_at = a.ctypes.data + first * (1 if trans_a == TRANS else lda) * item
-            gemm(ROW_MAJOR, trans_a, trans_b, last - first, n, k, alpha, a_at, lda, b.ctypes.data, ldb,
-                 alpha * 0, c.ctypes.data + first * n * item, n)
-        else:  # column j of op(b) starts j elements into b, or j * ldb if b is read transposed
+            gemm(ROW_MAJOR, trans_a, trans_b, last - first, n, k, alpha, a.ctypes.data + first * row_step_a * item,
+                 lda, b.ctypes.data, ldb, zero, c.ctypes.data + first * n * item, n)
+        elif split == SPLIT_COLUMNS:
             first, last = n * block // blocks, n * (block + 1) // blocks
-            b_at = b.ctypes.data + first * (ldb if trans_b == TRANS else 1) * item
-            gemm(ROW_MAJOR, trans_a, trans_b, m, last - first, k, alpha, a.ctypes.data, lda, b_at, ldb,
-                 alpha * 0, c.ctypes.data + first * item, n)
+            gemm(ROW_MAJOR, trans_a, trans_b, m, last - first, k, alpha, a.ctypes.data, lda,
+                 b.ctypes.data + first * column_step_b * item, ldb, zero, c.ctypes.data + first * item, n)
+        else:
+            first, last = k * block // blocks, k * (block + 1) // blocks
+            gemm(ROW_MAJOR, trans_a, trans_b, m, n, last - first, alpha, a.ctypes.data + first * column_step_a * item,
+                 lda, b.ctypes.data + first * row_step_b * item, ldb, zero, c[block].ctypes.data, n)
 
 
 # Below this many multiply-adds one call on the calling thread is faster than waking the others.
 SPLIT_FROM = 2 ** 22
 
 
-def matmul_on_numba_threads(a, b, split_from=SPLIT_FROM):
-    """a @ b for two 2-D NumPy arrays, the (M, N) result computed in blocks shared out over Numba's
-    threads, each block one single-threaded BLAS call (for OpenBLAS set to one thread); ``a @ b`` where
-    the product has fewer than ``split_from`` multiply-adds, the arrays are not 2-D of one float dtype,
-    or the library is not found."""
+def matmul_on_numba_threads(a, b, split_from=SPLIT_FROM, split=None):
+    """a @ b for two 2-D NumPy arrays, computed in blocks shared out over Numba's threads, each block
+    one single-threaded BLAS call (for OpenBLAS set to one thread); ``a @ b`` where the product has
+    fewer than ``split_from`` multiply-adds, the arrays are not 2-D of one float dtype, or the library
+    is not found. ``split`` (SPLIT_ROWS, SPLIT_COLUMNS, SPLIT_INNER) is chosen from the shapes unless
+    given: the inner dimension when K is at least 4 times M and N (each operand then read once), else
+    the longer of M and N (the other operand, the smaller, is the one every block reads whole)."""
     gemm = gemm_function(a.dtype) if a.ndim == b.ndim == 2 and a.dtype == b.dtype else None
     if gemm is None or a.shape[1] != b.shape[0] or a.shape[1] == 0 or a.size * b.shape[1] < split_from:
         return a @ b
@@ -138,8 +150,9 @@ def matmul_on_numba_threads(a, b, split_from=SPLIT_FROM):
         a, layout_a = np.ascontiguousarray(a), (NO_TRANS, k)
     if layout_b is None:
         b, layout_b = np.ascontiguousarray(b), (NO_TRANS, n)
-    c = np.empty((m, n), dtype=a.dtype)
-    split_rows = m >= n  # then op(b), K x N, is the smaller operand to read in every block
-    _gemm_in_blocks(gemm, layout_a[0], layout_b[0], a, layout_a[1], b, layout_b[1], c, a.dtype.type(1),
-                    min(get_num_threads(), m if split_rows else n), split_rows)
-    return c
+    if split is None:
+        split = SPLIT_INNER if k >= 4 * max(m, n) else SPLIT_ROWS if m >= n else SPLIT_COLUMNS
+    blocks = min(get_num_threads(), (m, n, k)[split])
+    c = np.empty((blocks, m, n) if split == SPLIT_INNER else (m, n), dtype=a.dtype)
+    _gemm_in_blocks(gemm, layout_a[0], layout_b[0], a, layout_a[1], b, layout_b[1], c, a.dtype.type(1), blocks, split)
+    return c.sum(axis=0) if split == SPLIT_INNER else c
