@@ -1,11 +1,13 @@
 """Kernels side by side: NumPy reference vs Numba vs CuPy (when present), the two forms of the conv
-weight gradient, and a one-channel conv on its two paths (im2col or direct); median time per call.
+weight gradient, a one-channel conv on its two paths (im2col or direct), and matrix products on
+OpenBLAS's threads or split over Numba's (kernels/blas.py); median time per call.
 
     python benchmarks/bench_kernels.py
 
 Throughput is the bytes each call must read and write divided by its time (GB/s).
 """
 import sys
+import time
 from functools import partial
 
 import numpy as np
@@ -13,7 +15,7 @@ import numpy as np
 from tinynet import backend
 from tinynet.functional import conv as conv_module
 from tinynet.functional.conv import Conv2d
-from tinynet.kernels import adam, convolution, pooling
+from tinynet.kernels import activations, adam, blas, convolution, pooling
 from tinynet.kernels import lstm_cell as cell
 
 from common import machine, median_seconds
@@ -83,6 +85,9 @@ def cases(xp):
                    for shape in ((256, 784), (500, 3240))}  # paper 002 ANN 1's first layer, paper 001's fc1
     adam_numbers = [np.float32(x) for x in (0.9, 0.999, 0.001 / 0.1, 0.001 ** 0.5, 1e-8, 1)]  # step 1
     nbytes = lambda *arrays: sum(a.nbytes for a in arrays)  # noqa: E731
+    relu_in = xp.asarray(rng.standard_normal((64, 6, 28, 28), dtype=np.float32))  # LeNet-5's first ReLU and pool
+    positive, zero = relu_in > 0, np.float32(0)
+    avg_y = pooling.avg_pool_forward_reference(relu_in, 2, 2, 0)
     # Conv2d's backward without the input gradient, so dW (and db), for paper 001's second conv (20,000
     # weights), with dW as one product or one per image (conv.py explains)
     conv = Conv2d(stride=1, padding=0)
@@ -110,22 +115,65 @@ def cases(xp):
         "reference": lambda arrays=arrays: adam.adam_update_reference(*arrays, *adam_numbers),
         "numba": lambda arrays=arrays: adam.adam_update_numba(*(a.reshape(-1) for a in arrays), *adam_numbers)},
         nbytes(*arrays, *arrays[:1], *arrays[2:])) for (rows, cols), arrays in adam_arrays.items()
-    } | conv_dw | first_conv_cases(xp, rng)
+    } | {
+        "avgpool2 fwd 64x6x28x28": (x, {"reference": lambda: pooling.avg_pool_forward_reference(relu_in, 2, 2, 0),
+                                        "numba": lambda: pooling.avg_pool_2x2_forward_numba(relu_in)},
+                                   nbytes(relu_in, avg_y)),
+        "avgpool2 bwd 64x6x28x28": (x, {
+            "reference": lambda: pooling.avg_pool_backward_reference(avg_y, relu_in.shape, 2, 2, 0),
+            "numba": lambda: pooling.avg_pool_2x2_backward_numba(avg_y, 28, 28)}, nbytes(relu_in, avg_y)),
+        "relu fwd 64x6x28x28": (x, {"reference": lambda: activations.leaky_relu_forward_reference(relu_in, 0.0),
+                                    "numba": lambda: activations.leaky_relu_forward_numba(relu_in, zero)},
+                               nbytes(relu_in, relu_in) + relu_in.size),
+        "relu bwd 64x6x28x28": (x, {
+            "reference": lambda: activations.leaky_relu_backward_reference(relu_in, positive, 0.0),
+            "numba": lambda: activations.leaky_relu_backward_numba(relu_in, positive, zero)},
+                               nbytes(relu_in, relu_in) + relu_in.size),
+    } | conv_dw | first_conv_cases(xp, rng) | (product_cases(xp, rng) if xp is np else {})
+
+
+def on_openblas_threads(fn, threads):
+    """fn() with NumPy's OpenBLAS set to ``threads`` threads (tinynet sets one), then back to one."""
+    blas.set_blas_threads(threads)
+    try:
+        return fn()
+    finally:
+        blas.set_blas_threads(1)
+
+
+def product_cases(xp, rng):
+    """The LSTM's largest products (paper 000, batch 100, 28 steps): NumPy's @ on OpenBLAS's own one or two
+    threads, and split over Numba's threads by rows, columns or the inner dimension (CPU only)."""
+    shapes = {"product 2800x64 @ 64x256": ((2800, 64), (64, 256)),  # the second layer's input projection
+              "product 256x2800 @ 2800x64": ((2800, 256), (2800, 64))}  # a weight gradient, d_gates^T h
+    found = {}
+    for name, (shape_a, shape_b) in shapes.items():
+        a, b = (xp.asarray(rng.standard_normal(shape, dtype=np.float32)) for shape in (shape_a, shape_b))
+        if shape_a[0] == shape_b[0]:  # the weight gradient reads d_gates transposed
+            a = a.T
+        found[name] = (a, {
+            f"split {way}": lambda a=a, b=b, split=split: blas.matmul_on_numba_threads(a, b, split=split)
+            for way, split in (("rows", blas.SPLIT_ROWS), ("cols", blas.SPLIT_COLUMNS), ("inner", blas.SPLIT_INNER))
+        } | {"openblas 1": lambda a=a, b=b: a @ b,
+             "openblas 2": lambda a=a, b=b: on_openblas_threads(lambda: a @ b, 2)},
+            a.nbytes + b.nbytes + a.shape[0] * b.shape[1] * 4)
+    return found
 
 
 def main():
     print(f"machine: {machine()}")
-    print(f"{'kernel':<26}{'version':<11}{'us/call':>10}{'GB/s':>8}")
+    print(f"{'kernel':<28}{'version':<11}{'us/call':>10}{'GB/s':>8}")
     devices = [("cpu", np)] + ([("gpu", backend.cupy)] if backend.gpu_available() else [])
     for device, xp in devices:
         for name, (_, versions, nbytes) in cases(xp).items():
             for version, fn in versions.items():
                 if (device == "gpu") != (version == "cupy") and not (device == "gpu" and version == "reference"):
                     continue  # Numba runs on NumPy arrays only; the CuPy kernel on the GPU only
+                time.sleep(0.5)  # OpenBLAS's threads, if a case woke them, spin for ~0.1 s before they sleep
                 fn()  # compile / warm up
                 seconds = median_seconds(fn, 21, device)
                 label = f"{version} ({device})" if device == "gpu" else version
-                print(f"{name:<26}{label:<11}{seconds * 1e6:>10.1f}{nbytes / seconds / 1e9:>8.2f}", flush=True)
+                print(f"{name:<28}{label:<11}{seconds * 1e6:>10.1f}{nbytes / seconds / 1e9:>8.2f}", flush=True)
     sys.stdout.flush()
 
 

@@ -70,6 +70,8 @@ def leaky_relu_forward_reference(x, slope):
 
 
 def leaky_relu_backward_reference(gy, positive, slope):
+    if slope == 0:  # a product with the mask: NumPy's where is 10x slower on an unpredictable mask
+        return gy * positive
     return get_array_module(gy).where(positive, gy, gy * gy.dtype.type(slope))
 
 
