@@ -132,6 +132,14 @@ def cases(xp):
     } | conv_dw | first_conv_cases(xp, rng) | (product_cases(xp, rng) if xp is np else {})
 
 
+def warm_up(fn, seconds=0.3):
+    """Call fn (compiling it the first time) for ``seconds``: TBB's worker threads fall asleep after a
+    pause, and a loop started before they wake runs on the calling thread alone (2-3x slower)."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        fn()
+
+
 def on_openblas_threads(fn, threads):
     """fn() with NumPy's OpenBLAS set to ``threads`` threads (tinynet sets one), then back to one."""
     blas.set_blas_threads(threads)
@@ -151,13 +159,14 @@ def product_cases(xp, rng):
         a, b = (xp.asarray(rng.standard_normal(shape, dtype=np.float32)) for shape in (shape_a, shape_b))
         if shape_a[0] == shape_b[0]:  # the weight gradient reads d_gates transposed
             a = a.T
+        nbytes = a.nbytes + b.nbytes + a.shape[0] * b.shape[1] * 4
         found[name] = (a, {
             f"split {way}": lambda a=a, b=b, split=split: blas.matmul_on_numba_threads(a, b, split=split)
             for way, split in (("rows", blas.SPLIT_ROWS), ("cols", blas.SPLIT_COLUMNS), ("inner", blas.SPLIT_INNER))
-        } | {"openblas 1": lambda a=a, b=b: a @ b,
-             "openblas 2": lambda a=a, b=b: on_openblas_threads(lambda: a @ b, 2)},
-            a.nbytes + b.nbytes + a.shape[0] * b.shape[1] * 4)
-    return found
+        } | {"openblas 1": lambda a=a, b=b: a @ b}, nbytes)
+        # last of all: OpenBLAS's threads, once woken, spin for ~0.1 s and slow any Numba loop timed after them
+        found[name + " "] = (a, {"openblas 2": lambda a=a, b=b: on_openblas_threads(lambda: a @ b, 2)}, nbytes)
+    return dict(sorted(found.items(), key=lambda item: item[0].endswith(" ")))
 
 
 def main():
@@ -169,8 +178,7 @@ def main():
             for version, fn in versions.items():
                 if (device == "gpu") != (version == "cupy") and not (device == "gpu" and version == "reference"):
                     continue  # Numba runs on NumPy arrays only; the CuPy kernel on the GPU only
-                time.sleep(0.5)  # OpenBLAS's threads, if a case woke them, spin for ~0.1 s before they sleep
-                fn()  # compile / warm up
+                warm_up(fn)
                 seconds = median_seconds(fn, 21, device)
                 label = f"{version} ({device})" if device == "gpu" else version
                 print(f"{name:<28}{label:<11}{seconds * 1e6:>10.1f}{nbytes / seconds / 1e9:>8.2f}", flush=True)

@@ -11,6 +11,9 @@ products ran no faster than on one thread (and Numba's OpenMP threads, spinning 
 step twice as long); benchmarks/RESULTS.md. Where TBB cannot load, Numba's ``workqueue`` layer (which
 does not spin) and OpenBLAS's own threads are used as before; NUMBA_THREADING_LAYER, if set, is obeyed.
 Setting OpenBLAS to one thread holds for the whole process: NumPy's own ``@`` then runs on one core.
+TBB's threads fall asleep after a pause (tenths of a second); the first parallel loops after one may
+run on the calling thread alone while they wake, so a training loop is at full speed after its first
+steps, and benchmarks warm up for a while before timing.
 """
 import ctypes
 import glob
