@@ -45,6 +45,8 @@ def _tbb_loaded() -> bool:
 
 if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "tbb" if _tbb_loaded() else "workqueue"
+elif numba.config.THREADING_LAYER == "tbb":
+    _tbb_loaded()  # asked for by name: found in a virtual environment too
 BLAS_ON_NUMBA_THREADS = numba.config.THREADING_LAYER == "tbb" and blas.set_blas_threads(1)
 
 
