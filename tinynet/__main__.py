@@ -7,14 +7,17 @@ import numpy
 
 import tinynet
 from tinynet import backend
-from tinynet.kernels import blas
+from tinynet.kernels import blas, dispatch
 
 
 def report() -> str:
     lines = [f"tinynet {tinynet.__version__}", f"Python {sys.version.split()[0]} ({platform.platform()})",
-             f"NumPy {numpy.__version__}", f"Numba {numba.__version__}, threads: {numba.config.NUMBA_NUM_THREADS}",
+             f"NumPy {numpy.__version__}", f"Numba {numba.__version__}, threads: {numba.config.NUMBA_NUM_THREADS}, "
+             f"threading layer: {numba.config.THREADING_LAYER}",
              "NumPy's BLAS for compiled loops: " + ("found" if blas.gemm_function(numpy.float32) else
-                                                    "not found (the LSTM layer loops in Python, slower)")]
+                                                    "not found (the LSTM layer loops in Python, slower)"),
+             "Matrix products: " + ("split over Numba's threads, OpenBLAS set to 1 thread"
+                                    if dispatch.BLAS_ON_NUMBA_THREADS else "on OpenBLAS's own threads")]
     if backend.cupy is None:
         lines.append(f"CuPy: not available ({backend._CUPY_IMPORT_ERROR})")
     else:
