@@ -103,7 +103,8 @@ def cases(xp):
         "col2im 64x20x13x13 k5": (x, {"reference": lambda: convolution.col2im_reference(col, x.shape, 1, 0),
                                        "numba": lambda: convolution.col2im_numba(col, *x.shape, 1, 0)}, nbytes(x, col)),
         "maxpool fwd 64x20x26x26": (x, {"reference": lambda: pooling.max_pool_forward_reference(pool_in, 2, 2, 0),
-                                         "numba": lambda: pooling.max_pool_forward_numba(pool_in, 2, 2, 0)},
+                                         "numba": lambda: pooling.max_pool_forward_numba(pool_in, 2, 2, 0),
+                                         "numba 2x2": lambda: pooling.max_pool_2x2_forward_numba(pool_in)},
                                     nbytes(pool_in, y, argmax)),
         "maxpool bwd 64x20x26x26": (x, {
             "reference": lambda: pooling.max_pool_backward_reference(y, argmax, pool_in.shape),

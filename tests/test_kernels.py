@@ -117,6 +117,20 @@ def test_avg_pool_2x2_numba_equals_reference(n, c, h, w, dtype, seed):
                                   pooling.avg_pool_backward_reference(gy, x.shape, 2, 2, 0))
 
 
+@given(n=st.integers(1, 3), c=st.integers(1, 3), h=st.integers(2, 9), w=st.integers(2, 9),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 999), nan_share=st.sampled_from([0, 0.3]))
+def test_max_pool_2x2_numba_equals_reference(n, c, h, w, dtype, seed, nan_share):
+    """The unrolled 2x2 stride-2 max pooling picks the reference's winner in every window (ties: the
+    first; NaN: the last NaN), odd last rows and columns dropped."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-3, 4, (n, c, h, w)).astype(dtype)  # small integers: many ties
+    x[rng.random(x.shape) < nan_share] = np.nan
+    y, argmax = pooling.max_pool_2x2_forward_numba(x)
+    y_ref, argmax_ref = pooling.max_pool_forward_reference(x, 2, 2, 0)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(argmax, argmax_ref)
+
+
 @given(shape=st.sampled_from([(7,), (3, 5), (2, 3, 4, 5)]), slope=st.sampled_from([0.0, 0.01, 0.2, -0.5]),
        dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 999))
 def test_leaky_relu_numba_equals_reference(shape, slope, dtype, seed):
@@ -270,6 +284,7 @@ def test_tinynet_numba_0_forces_the_references(monkeypatch):
     monkeypatch.setattr(im2col_module, "im2col_numba", fail)
     monkeypatch.setattr(im2col_module, "conv_one_channel_numba", fail)
     monkeypatch.setattr(pooling, "max_pool_forward_numba", fail)
+    monkeypatch.setattr(pooling, "max_pool_2x2_forward_numba", fail)
     monkeypatch.setattr(pooling, "avg_pool_2x2_forward_numba", fail)
     monkeypatch.setattr(pooling, "avg_pool_2x2_backward_numba", fail)
     monkeypatch.setattr(cell, "lstm_sequence_forward_numba", fail)

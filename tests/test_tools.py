@@ -24,7 +24,8 @@ def test_bench_kernels_runs_the_reference_and_numba_version_of_every_kernel():
     """... both forms of the conv weight gradient, both paths of a one-channel conv, and each way of running
     a product (equality of the versions: tests/test_kernels.py)."""
     special = {"conv dW 40x20x5x5": ["one prod", "per image"], "conv fwd 64x1x28x28 6x5x5": ["im2col", "direct"],
-               "conv dW 64x1x28x28 6x5x5": ["im2col", "direct"]}
+               "conv dW 64x1x28x28 6x5x5": ["im2col", "direct"], "maxpool fwd 64x20x26x26": ["reference", "numba",
+                                                                                               "numba 2x2"]}
     for product in ("product 2800x64 @ 64x256", "product 256x2800 @ 2800x64"):  # and OpenBLAS's 2 threads last
         special |= {product: ["split rows", "split cols", "split inner", "openblas 1"], product + " ": ["openblas 2"]}
     cases = bench_kernels.cases(np)
