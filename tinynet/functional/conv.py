@@ -5,6 +5,7 @@ import os
 
 from ..backend import get_array_module
 from ..kernels import (
+    BLAS_ON_NUMBA_THREADS,
     avg_pool_backward,
     avg_pool_forward,
     col2im,
@@ -28,11 +29,12 @@ def im2col_batch_chunk(batch: int, bytes_per_image: int) -> int:
 
 
 # Up to this many weights (out_channels x C x kh x kw) the weight gradient is one product per image and
-# a sum: a single product over all N*OH*OW positions is then long and thin (a few hundred outputs, an
-# inner dimension of tens of thousands), which OpenBLAS splits badly. On the 2-core machine the
-# per-image form was 1.4-4x faster up to 2,400 weights and 1.1-1.5x slower from 20,000
-# (benchmarks/RESULTS.md).
-PER_IMAGE_WEIGHT_GRADIENT_UP_TO = 4096
+# a sum, where OpenBLAS's own threads run the products: a single product over all N*OH*OW positions is
+# long and thin (a few hundred outputs, an inner dimension of tens of thousands), which OpenBLAS splits
+# badly; the per-image form was 1.4-4x faster up to 2,400 weights and 1.1-1.5x slower from 20,000 on
+# the 2-core machine. Split along that inner dimension over tinynet's threads (kernels/blas.py), the
+# single product wins at every size (LeNet-5's second conv: 267 against 319 us; benchmarks/RESULTS.md).
+PER_IMAGE_WEIGHT_GRADIENT_UP_TO = 0 if BLAS_ON_NUMBA_THREADS else 4096
 
 
 class Conv2d(Function):

@@ -19,10 +19,11 @@ from .convolution import (
     direct_convolution_applies,
     im2col,
 )
-from .dispatch import matrix_product, numba_enabled
+from .dispatch import BLAS_ON_NUMBA_THREADS, matrix_product, numba_enabled
 from .lstm_cell import lstm_cell_backward, lstm_cell_forward
 from .pooling import avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward
 
 __all__ = ["adam_update", "im2col", "col2im", "conv_output_size", "conv_one_channel", "conv_one_channel_weight_grad",
            "direct_convolution_applies", "max_pool_forward", "max_pool_backward", "avg_pool_forward",
-           "avg_pool_backward", "lstm_cell_forward", "lstm_cell_backward", "matrix_product", "numba_enabled"]
+           "avg_pool_backward", "lstm_cell_forward", "lstm_cell_backward", "matrix_product", "numba_enabled",
+           "BLAS_ON_NUMBA_THREADS"]
