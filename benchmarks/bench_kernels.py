@@ -78,7 +78,8 @@ def cases(xp):
     chosen = cell.sequence_forward_kernel(x_part), cell.sequence_backward_kernel(g_out)  # Numba or CuPy
     layer_forward = {version: lambda way=way: way(x_part.copy(), w_hh_t, bias, peephole, hs, cs, tanh_cs)
                      for version, way in (("reference", reference_cell[0]), ("numba", chosen[0]), ("cupy", chosen[0]))}
-    layer_backward = {version: lambda way=way: way(g_out, acts, cs, tanh_cs, w_hh_t, peephole, xp.empty_like(acts),
+    w_hh = xp.ascontiguousarray(w_hh_t.T)
+    layer_backward = {version: lambda way=way: way(g_out, acts, cs, tanh_cs, w_hh, peephole, xp.empty_like(acts),
                                                    dh.copy(), dc.copy())
                       for version, way in (("reference", reference_cell[1]), ("numba", chosen[1]), ("cupy", chosen[1]))}
     adam_arrays = {shape: [xp.asarray(rng.random(shape, dtype=np.float32)) for _ in range(4)]

@@ -242,14 +242,12 @@ def test_lstm_sequence_numba_equals_the_reference_step_loop(steps, n, hidden, pe
 
     def backward(run):
         d_gates, dh, dc = np.empty_like(acts), dh_last.copy(), dc_last.copy()
-        run(g_out, acts, cs, tanh_cs, w_hh_t, weights, d_gates, dh, dc)
+        run(g_out, acts, cs, tanh_cs, np.ascontiguousarray(w_hh_t.T), weights, d_gates, dh, dc)
         return d_gates, dh, dc
 
     reference = partial(cell.lstm_sequence_backward_steps, cell_backward=cell.lstm_cell_backward_reference)
     loop = cell.lstm_sequence_backward_numba if parallel else cell.lstm_sequence_backward_serial
-    compiled = lambda g_out, acts, cs, tanh_cs, w_hh_t, *rest: loop(  # noqa: E731  (it takes W_hh untransposed)
-        g_out, acts, cs, tanh_cs, np.ascontiguousarray(w_hh_t.T), *rest, gemm, blocks)
-    for got, wanted in zip(backward(compiled), backward(reference)):
+    for got, wanted in zip(backward(partial(loop, gemm=gemm, blocks=blocks)), backward(reference)):
         np.testing.assert_allclose(got, wanted, **tolerance)
 
 

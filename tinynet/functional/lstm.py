@@ -43,9 +43,9 @@ class LSTMLayer(Function):
         hs = xp.empty((steps + 1, batch, hidden), x.dtype)
         cs, tanh_cs = xp.empty_like(hs), xp.empty((steps, batch, hidden), x.dtype)
         hs[0], cs[0] = h0, c0
-        w_hh_t = xp.ascontiguousarray(w_hh.T)
-        cell_kernels.sequence_forward_kernel(gates)(gates, w_hh_t, bias, peephole, hs, cs, tanh_cs)
-        self.x, self.w_ih, self.w_hh_t, self.peephole_weights = x, w_ih, w_hh_t, peephole
+        cell_kernels.sequence_forward_kernel(gates)(gates, xp.ascontiguousarray(w_hh.T), bias, peephole, hs, cs,
+                                                    tanh_cs)
+        self.x, self.w_ih, self.w_hh, self.peephole_weights = x, w_ih, xp.ascontiguousarray(w_hh), peephole
         self.acts, self.hs, self.cs, self.tanh_cs = gates, hs, cs, tanh_cs
         return hs[1:], hs[steps], cs[steps]
 
@@ -55,7 +55,7 @@ class LSTMLayer(Function):
         steps, batch, hidden = g_out.shape
         d_gates = xp.empty_like(self.acts)
         dh, dc = g_h_last.copy(), g_c_last.copy()  # become dL/dh_0, dL/dc_0 in place
-        cell_kernels.sequence_backward_kernel(g_out)(g_out, self.acts, self.cs, self.tanh_cs, self.w_hh_t,
+        cell_kernels.sequence_backward_kernel(g_out)(g_out, self.acts, self.cs, self.tanh_cs, self.w_hh,
                                                      self.peephole_weights, d_gates, dh, dc)
         d_flat = d_gates.reshape(steps * batch, 4 * hidden)
         dx = matrix_product(d_flat, self.w_ih).reshape(self.x.shape) if self.needs_input_grad[0] else None
