@@ -98,18 +98,20 @@ def leaky_relu_backward_numba(gy, positive, slope):
 COMPILED_RELU_FROM = 2 ** 15
 
 
+def _relu_compiled(array) -> bool:
+    return array.dtype.kind == "f" and array.size >= COMPILED_RELU_FROM
+
+
 def leaky_relu_forward(x, slope):
     """(y, x > 0) for any x; compiled for NumPy float arrays of COMPILED_RELU_FROM elements or more."""
-    compiled = x.dtype.kind == "f" and x.size >= COMPILED_RELU_FROM
-    if kernel_version(x, "leaky relu forward", compiled=compiled) == "numba":
+    if kernel_version(x, "leaky relu forward", compiled=_relu_compiled(x)) == "numba":
         return leaky_relu_forward_numba(np.ascontiguousarray(x), x.dtype.type(slope))
     return leaky_relu_forward_reference(x, slope)
 
 
 def leaky_relu_backward(gy, positive, slope):
     """dL/dx from dL/dy and the forward's mask x > 0."""
-    compiled = gy.dtype.kind == "f" and gy.size >= COMPILED_RELU_FROM
-    if kernel_version(gy, "leaky relu backward", compiled=compiled) == "numba":
+    if kernel_version(gy, "leaky relu backward", compiled=_relu_compiled(gy)) == "numba":
         return leaky_relu_backward_numba(np.ascontiguousarray(gy), np.ascontiguousarray(positive),
                                          gy.dtype.type(slope))
     return leaky_relu_backward_reference(gy, positive, slope)

@@ -20,6 +20,13 @@ from .convolution import conv_output_size
 from .dispatch import kernel_version
 
 
+def _pool_windows(h, w, k, stride, padding):
+    """(rows, cols) slices picking, for each of the k*k offsets (i, j) of a window, that pixel of every
+    window from the padded image: padded[..., rows, cols] is (..., OH, OW)."""
+    oh, ow = conv_output_size(h, k, stride, padding), conv_output_size(w, k, stride, padding)
+    return [(slice(i, i + stride * oh, stride), slice(j, j + stride * ow, stride)) for i in range(k) for j in range(k)]
+
+
 def max_pool_forward_reference(x, k, stride, padding):
     xp = get_array_module(x)
     n, c, h, w = x.shape
@@ -28,12 +35,11 @@ def max_pool_forward_reference(x, k, stride, padding):
                     constant_values=-xp.inf)
     best = xp.full((n, c, oh, ow), -xp.inf, dtype=x.dtype)
     offset = xp.zeros((n, c, oh, ow), dtype=xp.int64)
-    for i in range(k):
-        for j in range(k):
-            window = padded[:, :, i:i + stride * oh:stride, j:j + stride * ow:stride]
-            better = (window > best) | xp.isnan(window)
-            best = xp.where(better, window, best)
-            offset = xp.where(better, i * k + j, offset)
+    for tap, (rows, cols) in enumerate(_pool_windows(h, w, k, stride, padding)):  # tap = i * k + j
+        window = padded[:, :, rows, cols]
+        better = (window > best) | xp.isnan(window)
+        best = xp.where(better, window, best)
+        offset = xp.where(better, tap, offset)
     rows = xp.arange(oh).reshape(oh, 1) * stride - padding + offset // k
     cols = xp.arange(ow).reshape(1, ow) * stride - padding + offset % k
     return best, rows * w + cols
@@ -89,6 +95,11 @@ def max_pool_backward_numba(gy, argmax, n, c, h, w):
     return gx.reshape(n, c, h, w)
 
 
+def _two_by_two(k, stride, padding) -> bool:
+    """2x2 windows at stride 2 without padding, the usual pooling, which has unrolled kernels."""
+    return (k, stride, padding) == (2, 2, 0)
+
+
 @njit(parallel=True, cache=True)
 def max_pool_2x2_forward_numba(x):
     """max_pool_forward_numba for 2x2 windows at stride 2 without padding, the window unrolled (four
@@ -121,7 +132,7 @@ def max_pool_forward(x, k, stride, padding):
     """Returns (y, argmax); see the module docstring for shapes. 2x2 windows at stride 2 without padding
     (the usual pooling) take the unrolled kernel."""
     if kernel_version(x, "max pool forward") == "numba":
-        if (k, stride, padding) == (2, 2, 0):
+        if _two_by_two(k, stride, padding):
             return max_pool_2x2_forward_numba(np.ascontiguousarray(x))
         return max_pool_forward_numba(np.ascontiguousarray(x), k, stride, padding)
     return max_pool_forward_reference(x, k, stride, padding)
@@ -132,13 +143,6 @@ def max_pool_backward(gy, argmax, x_shape):
         n, c, h, w = x_shape
         return max_pool_backward_numba(np.ascontiguousarray(gy), argmax, n, c, h, w)
     return max_pool_backward_reference(gy, argmax, x_shape)
-
-
-def _pool_windows(h, w, k, stride, padding):
-    """(rows, cols) slices picking, for each of the k*k offsets (i, j) of a window, that pixel of every
-    window from the padded image: padded[..., rows, cols] is (..., OH, OW)."""
-    oh, ow = conv_output_size(h, k, stride, padding), conv_output_size(w, k, stride, padding)
-    return [(slice(i, i + stride * oh, stride), slice(j, j + stride * ow, stride)) for i in range(k) for j in range(k)]
 
 
 def avg_pool_forward_reference(x, k, stride, padding):
@@ -205,13 +209,13 @@ def avg_pool_2x2_backward_numba(gy, h, w):
 
 def avg_pool_forward(x, k, stride, padding):
     """y (N, C, OH, OW): compiled for 2x2 windows at stride 2 without padding, else the NumPy reference."""
-    if kernel_version(x, "avg pool forward", compiled=(k, stride, padding) == (2, 2, 0)) == "numba":
+    if kernel_version(x, "avg pool forward", compiled=_two_by_two(k, stride, padding)) == "numba":
         return avg_pool_2x2_forward_numba(np.ascontiguousarray(x))
     return avg_pool_forward_reference(x, k, stride, padding)
 
 
 def avg_pool_backward(gy, x_shape, k, stride, padding):
     """dL/dx (x_shape) from dL/dy, as avg_pool_forward chooses."""
-    if kernel_version(gy, "avg pool backward", compiled=(k, stride, padding) == (2, 2, 0)) == "numba":
+    if kernel_version(gy, "avg pool backward", compiled=_two_by_two(k, stride, padding)) == "numba":
         return avg_pool_2x2_backward_numba(np.ascontiguousarray(gy), *x_shape[2:])
     return avg_pool_backward_reference(gy, x_shape, k, stride, padding)
