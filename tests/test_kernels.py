@@ -242,8 +242,8 @@ def test_lstm_sequence_numba_equals_the_reference_step_loop(steps, n, hidden, pe
 
     def backward(run):
         d_gates, dh, dc = np.empty_like(acts), dh_last.copy(), dc_last.copy()
-        run(g_out, acts, cs, tanh_cs, np.ascontiguousarray(w_hh_t.T), weights, d_gates, dh, dc)
-        return d_gates, dh, dc
+        d_bias = run(g_out, acts, cs, tanh_cs, np.ascontiguousarray(w_hh_t.T), weights, d_gates, dh, dc)
+        return d_gates, dh, dc, d_bias
 
     reference = partial(cell.lstm_sequence_backward_steps, cell_backward=cell.lstm_cell_backward_reference)
     loop = cell.lstm_sequence_backward_numba if parallel else cell.lstm_sequence_backward_serial

@@ -55,16 +55,15 @@ class LSTMLayer(Function):
         steps, batch, hidden = g_out.shape
         d_gates = xp.empty_like(self.acts)
         dh, dc = g_h_last.copy(), g_c_last.copy()  # become dL/dh_0, dL/dc_0 in place
-        cell_kernels.sequence_backward_kernel(g_out)(g_out, self.acts, self.cs, self.tanh_cs, self.w_hh,
-                                                     self.peephole_weights, d_gates, dh, dc)
+        d_bias = cell_kernels.sequence_backward_kernel(g_out)(g_out, self.acts, self.cs, self.tanh_cs, self.w_hh,
+                                                              self.peephole_weights, d_gates, dh, dc)
         d_flat = d_gates.reshape(steps * batch, 4 * hidden)
         dx = matrix_product(d_flat, self.w_ih).reshape(self.x.shape) if self.needs_input_grad[0] else None
         dw_ih = matrix_product(d_flat.T, self.x.reshape(steps * batch, -1))
         dw_hh = matrix_product(d_flat.T, self.hs[:-1].reshape(steps * batch, hidden))
         grads = [dx, dh, dc, dw_ih, dw_hh]
         if self.bias:
-            db = xp.ones(steps * batch, d_flat.dtype) @ d_flat  # sum over rows; faster than sum(axis=0) here
-            grads += [db, db]
+            grads += [d_bias, d_bias]  # b_ih and b_hh enter the sum a_t alike
         if self.peephole:
             c_prev, c_next = self.cs[:-1], self.cs[1:]
             grads += [(d_gates[..., :hidden] * c_prev).sum(axis=(0, 1)),
