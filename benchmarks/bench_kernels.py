@@ -66,7 +66,8 @@ def cases(xp):
     pool_in = xp.asarray(rng.standard_normal((64, 20, 26, 26), dtype=np.float32))
     y, argmax = pooling.max_pool_forward_reference(pool_in, 2, 2, 0)
     steps, n, hidden = 28, 100, 64  # a layer of paper 000's LSTM: 28 steps, batch 100, 64 units
-    x_part = xp.asarray(rng.standard_normal((steps, n, 4 * hidden), dtype=np.float32))
+    x_steps = xp.asarray(rng.standard_normal((steps, n, 28), dtype=np.float32))  # the first layer's input rows
+    w_ih_t = xp.asarray(rng.standard_normal((28, 4 * hidden), dtype=np.float32) / 6)
     w_hh_t = xp.asarray(rng.standard_normal((hidden, 4 * hidden), dtype=np.float32) / 8)
     bias, peephole = xp.zeros(4 * hidden, np.float32), xp.zeros((3, hidden), np.float32)
     hs, cs = (xp.asarray(rng.standard_normal((steps + 1, n, hidden), dtype=np.float32)) for _ in range(2))
@@ -75,8 +76,9 @@ def cases(xp):
     acts = xp.asarray(rng.random((steps, n, 4 * hidden), dtype=np.float32))
     reference_cell = (partial(cell.lstm_sequence_forward_steps, cell_forward=cell.lstm_cell_forward_reference),
                       partial(cell.lstm_sequence_backward_steps, cell_backward=cell.lstm_cell_backward_reference))
-    chosen = cell.sequence_forward_kernel(x_part), cell.sequence_backward_kernel(g_out)  # Numba or CuPy
-    layer_forward = {version: lambda way=way: way(x_part.copy(), w_hh_t, bias, peephole, hs, cs, tanh_cs)
+    gates = xp.empty((steps, n, 4 * hidden), np.float32)
+    chosen = cell.sequence_forward_kernel(gates), cell.sequence_backward_kernel(g_out)  # Numba or CuPy
+    layer_forward = {version: lambda way=way: way(x_steps, w_ih_t, w_hh_t, bias, peephole, gates, hs, cs, tanh_cs)
                      for version, way in (("reference", reference_cell[0]), ("numba", chosen[0]), ("cupy", chosen[0]))}
     w_hh = xp.ascontiguousarray(w_hh_t.T)
     layer_backward = {version: lambda way=way: way(g_out, acts, cs, tanh_cs, w_hh, peephole, xp.empty_like(acts),
@@ -111,7 +113,7 @@ def cases(xp):
             "reference": lambda: pooling.max_pool_backward_reference(y, argmax, pool_in.shape),
                                          "numba": lambda: pooling.max_pool_backward_numba(y, argmax, *pool_in.shape)},
                                     nbytes(pool_in, y, argmax)),
-        "lstm layer fwd 28x100x64": (x, layer_forward, nbytes(x_part, x_part, hs, cs, tanh_cs)),
+        "lstm layer fwd 28x100x28->64": (x, layer_forward, nbytes(x_steps, gates, hs, cs, tanh_cs)),
         "lstm layer bwd 28x100x64": (x, layer_backward, nbytes(g_out, acts, cs, tanh_cs, acts)),
     } | {f"adam update {rows}x{cols}": (x, {
         "reference": lambda arrays=arrays: adam.adam_update_reference(*arrays, *adam_numbers),

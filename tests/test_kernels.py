@@ -207,16 +207,18 @@ def test_compiled_rules_keep_float32_arithmetic():
     assert _whole_cell.nopython_signatures[-1].return_type == types.UniTuple(types.float32, 12)
 
 
-@given(steps=st.integers(1, 4), n=st.integers(1, 11), hidden=st.integers(1, 9), peephole=st.booleans(),
-       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 999), blocks=st.integers(1, 4),
-       parallel=st.booleans())
-def test_lstm_sequence_numba_equals_the_reference_step_loop(steps, n, hidden, peephole, dtype, seed, blocks, parallel):
-    """The compiled whole-layer loops (each step's product through NumPy's BLAS), over Numba's threads or
+@given(steps=st.integers(1, 4), n=st.integers(1, 11), inputs=st.integers(1, 9), hidden=st.integers(1, 9),
+       peephole=st.booleans(), dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 999),
+       blocks=st.integers(1, 4), parallel=st.booleans())
+def test_lstm_sequence_numba_equals_the_reference_step_loop(steps, n, inputs, hidden, peephole, dtype, seed, blocks,
+                                                           parallel):
+    """The compiled whole-layer loops (each step's products through NumPy's BLAS), over Numba's threads or
     serial, the batch rows in any number of blocks, against the plain step loop with the NumPy cell. The
     compiled forward is float32-only (fast tanh/sigmoid, error <= 3e-7 each); backward takes both."""
     blocks = min(blocks, n)
     rng = np.random.default_rng(seed)
-    x_part = (rng.standard_normal((steps, n, 4 * hidden)) * 2).astype(dtype)
+    x = (rng.standard_normal((steps, n, inputs)) * 2).astype(dtype)
+    w_ih_t = (rng.standard_normal((inputs, 4 * hidden)) / np.sqrt(inputs)).astype(dtype)
     w_hh_t = (rng.standard_normal((hidden, 4 * hidden)) / np.sqrt(hidden)).astype(dtype)
     bias, h0, c0 = (rng.standard_normal(shape).astype(dtype) for shape in (4 * hidden, (n, hidden), (n, hidden)))
     weights = (rng.standard_normal((3, hidden)) if peephole else np.zeros((3, hidden))).astype(dtype)
@@ -225,10 +227,10 @@ def test_lstm_sequence_numba_equals_the_reference_step_loop(steps, n, hidden, pe
     tolerance = dict(rtol=2e-5, atol=2e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
 
     def forward(run):
-        acts, hs, cs = x_part.copy(), np.empty((steps + 1, n, hidden), dtype), np.empty((steps + 1, n, hidden), dtype)
+        acts, hs, cs = np.empty((steps, n, 4 * hidden), dtype), *np.empty((2, steps + 1, n, hidden), dtype)
         hs[0], cs[0] = h0, c0
         tanh_cs = np.empty((steps, n, hidden), dtype)
-        run(acts, w_hh_t, bias, weights, hs, cs, tanh_cs)
+        run(x, w_ih_t, w_hh_t, bias, weights, acts, hs, cs, tanh_cs)
         return acts, hs, cs, tanh_cs
 
     gemm = blas.gemm_function(dtype)
@@ -455,9 +457,11 @@ def test_one_pool_of_threads_where_tbb_is_installed():
 
 
 def test_the_compiled_lstm_loop_refuses_arrays_blas_cannot_read():
-    gates = np.zeros((2, 3, 8), np.float32)
-    hs, cs = np.zeros((3, 3, 2), np.float32), np.zeros((3, 3, 2), np.float32)
-    w_hh_t = np.zeros((8, 2), np.float32).T  # a transposed view: not C-contiguous
-    with pytest.raises(ValueError, match="C-contiguous"):
-        cell.lstm_sequence_forward_numba(gates, w_hh_t, np.zeros(8, np.float32), np.zeros((3, 2), np.float32),
-                                         hs, cs, np.zeros((2, 3, 2), np.float32), blas.gemm_function(np.float32), 1)
+    x, gates = np.zeros((2, 3, 5), np.float32), np.zeros((2, 3, 8), np.float32)
+    hs, cs, tanh_cs = np.zeros((3, 3, 2), np.float32), np.zeros((3, 3, 2), np.float32), np.zeros((2, 3, 2), np.float32)
+    w_ih_t, w_hh_t = np.zeros((5, 8), np.float32), np.zeros((2, 8), np.float32)
+    bias, peephole, gemm = np.zeros(8, np.float32), np.zeros((3, 2), np.float32), blas.gemm_function(np.float32)
+    for x_view, w_hh_t_view in ((x, w_hh_t.T.copy().T), (np.zeros((3, 2, 5), np.float32).transpose(1, 0, 2), w_hh_t)):
+        with pytest.raises(ValueError, match="C-contiguous"):  # transposed views of W_hh^T, then of x
+            cell.lstm_sequence_forward_numba(x_view, w_ih_t, w_hh_t_view, bias, peephole, gates, hs, cs, tanh_cs,
+                                             gemm, 1)

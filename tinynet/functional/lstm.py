@@ -6,12 +6,12 @@ Per time step t (gate order i, f, g, o; see tinynet/kernels/lstm_cell.py for the
     a_t = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh          (N, 4H)
     h_t, c_t = cell(a_t, c_{t-1})
 
-Speed comes from keeping only what must be sequential in the time loop: the input projection of all
-T steps is one matrix product before it, each step is one (N, H) x (H, 4H) product plus one fused cell
-kernel, and backward (backpropagation through time over raw arrays) gathers the gate gradients of all
-steps so that dW_ih, dW_hh and dx are again single matrix products. The loop itself is a kernel
-(tinynet/kernels/lstm_cell.py): compiled whole on the CPU, step by step on a GPU (one CUDA launch for
-the whole loop with TINYNET_CUDA_LSTM_SEQUENCE=1), plain NumPy as the reference.
+Speed comes from keeping the time loop small: each step is the products x_t W_ih^T and h_{t-1} W_hh^T
+plus one fused cell kernel (the reference makes the input projection of all T steps as one product
+before the loop), and backward (backpropagation through time over raw arrays) gathers the gate
+gradients of all steps so that dW_ih, dW_hh and dx are single matrix products. The loop itself is a
+kernel (tinynet/kernels/lstm_cell.py): compiled whole on the CPU, step by step on a GPU (one CUDA launch
+for the whole loop with TINYNET_CUDA_LSTM_SEQUENCE=1), plain NumPy as the reference.
 """
 from __future__ import annotations
 
@@ -33,18 +33,18 @@ class LSTMLayer(Function):
 
     def forward(self, x, h0, c0, w_ih, w_hh, *extra):
         xp = get_array_module(x)
+        x = xp.ascontiguousarray(x)  # batch_first layers get a transposed view
         steps, batch, _ = x.shape
         hidden = w_hh.shape[1]
         extra = list(extra)
-        x_projected = matrix_product(x.reshape(steps * batch, -1), w_ih.T)  # x_t W_ih^T for all t at once
-        gates = x_projected.reshape(steps, batch, 4 * hidden)
+        gates = xp.empty((steps, batch, 4 * hidden), x.dtype)
         bias = extra.pop(0) + extra.pop(0) if self.bias else xp.zeros(4 * hidden, x.dtype)
         peephole = xp.stack(extra) if self.peephole else xp.zeros((3, hidden), x.dtype)
         hs = xp.empty((steps + 1, batch, hidden), x.dtype)
         cs, tanh_cs = xp.empty_like(hs), xp.empty((steps, batch, hidden), x.dtype)
         hs[0], cs[0] = h0, c0
-        cell_kernels.sequence_forward_kernel(gates)(gates, xp.ascontiguousarray(w_hh.T), bias, peephole, hs, cs,
-                                                    tanh_cs)
+        cell_kernels.sequence_forward_kernel(gates)(x, xp.ascontiguousarray(w_ih.T), xp.ascontiguousarray(w_hh.T),
+                                                    bias, peephole, gates, hs, cs, tanh_cs)
         self.x, self.w_ih, self.w_hh, self.peephole_weights = x, w_ih, xp.ascontiguousarray(w_hh), peephole
         self.acts, self.hs, self.cs, self.tanh_cs = gates, hs, cs, tanh_cs
         return hs[1:], hs[steps], cs[steps]
