@@ -81,8 +81,8 @@ def cases(xp):
     layer_forward = {version: lambda way=way: way(x_steps, w_ih_t, w_hh_t, bias, peephole, gates, hs, cs, tanh_cs)
                      for version, way in (("reference", reference_cell[0]), ("numba", chosen[0]), ("cupy", chosen[0]))}
     w_hh = xp.ascontiguousarray(w_hh_t.T)
-    layer_backward = {version: lambda way=way: way(g_out, acts, cs, tanh_cs, w_hh, peephole, xp.empty_like(acts),
-                                                   dh.copy(), dc.copy())
+    layer_backward = {version: lambda way=way: way(g_out, acts.copy(), cs, tanh_cs, w_hh, peephole, dh.copy(),
+                                                   dc.copy())  # a copy: backward turns it into dL/da
                       for version, way in (("reference", reference_cell[1]), ("numba", chosen[1]), ("cupy", chosen[1]))}
     adam_arrays = {shape: [xp.asarray(rng.random(shape, dtype=np.float32)) for _ in range(4)]
                    for shape in ((256, 784), (500, 3240))}  # paper 002 ANN 1's first layer, paper 001's fc1

@@ -52,10 +52,10 @@ def test_cupy_lstm_cell_kernels_equal_numpy_reference(n, hidden, peephole, dtype
     tolerance = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
     for got, expected in ((acts_g, acts), (h_g, h), (c_g, c), (tanh_g, tanh_c)):
         np.testing.assert_allclose(got.get(), expected, **tolerance)
-    d_gates, dc_prev = np.empty_like(gates), np.empty_like(c_prev)
-    lstm_cell.lstm_cell_backward_reference(dh, g_out, dc, acts, c_prev, tanh_c, weights, d_gates, dc_prev)
-    d_gates_g, dc_prev_g = gpu(np.empty_like(gates)), gpu(np.empty_like(c_prev))
-    lstm_cell.lstm_cell_backward(gpu(dh), gpu(g_out), gpu(dc), acts_g, gpu(c_prev), tanh_g, gpu(weights), d_gates_g,
+    d_gates, dc_prev = acts.copy(), np.empty_like(c_prev)  # backward turns the activations into dL/da
+    lstm_cell.lstm_cell_backward_reference(dh, g_out, dc, d_gates, c_prev, tanh_c, weights, dc_prev)
+    d_gates_g, dc_prev_g = acts_g.copy(), gpu(np.empty_like(c_prev))
+    lstm_cell.lstm_cell_backward(gpu(dh), gpu(g_out), gpu(dc), d_gates_g, gpu(c_prev), tanh_g, gpu(weights),
                                  dc_prev_g)
     np.testing.assert_allclose(d_gates_g.get(), d_gates, **tolerance)
     np.testing.assert_allclose(dc_prev_g.get(), dc_prev, **tolerance)

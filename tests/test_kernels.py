@@ -242,9 +242,9 @@ def test_lstm_sequence_numba_equals_the_reference_step_loop(steps, n, inputs, hi
             np.testing.assert_allclose(got, wanted, **tolerance)
     acts, _, cs, tanh_cs = expected
 
-    def backward(run):
-        d_gates, dh, dc = np.empty_like(acts), dh_last.copy(), dc_last.copy()
-        d_bias = run(g_out, acts, cs, tanh_cs, np.ascontiguousarray(w_hh_t.T), weights, d_gates, dh, dc)
+    def backward(run):  # the activations turn into dL/da in place
+        d_gates, dh, dc = acts.copy(), dh_last.copy(), dc_last.copy()
+        d_bias = run(g_out, d_gates, cs, tanh_cs, np.ascontiguousarray(w_hh_t.T), weights, dh, dc)
         return d_gates, dh, dc, d_bias
 
     reference = partial(cell.lstm_sequence_backward_steps, cell_backward=cell.lstm_cell_backward_reference)

@@ -122,3 +122,24 @@ def test_lstm_composed_of_primitive_ops_equals_the_fused_layer(steps, batch, pee
                        + [p.grad for p in model.parameters()])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)
+
+
+@given(double=st.booleans(), peephole=st.booleans(), seed=st.integers(0, 999))
+def test_lstm_backward_through_a_kept_graph_twice_gives_the_same_gradients(double, peephole, seed):
+    """The layer's backward turns its saved activations into their gradients in place unless the graph
+    is kept (retain_graph=True): the second backward must find them intact."""
+    tn.manual_seed(seed)
+    model = nn.LSTM(3, 4, num_layers=2, peephole=peephole)
+    model = model.double() if double else model
+    dtype = np.float64 if double else np.float32
+    inputs = tn.tensor(np.random.default_rng(seed).standard_normal((5, 2, 3)), dtype=dtype, requires_grad=True)
+    output, (h_n, c_n) = model(inputs)
+    loss = (output * output).sum() + c_n.sum()
+    gradients = []
+    for retain_graph in (True, False):
+        model.zero_grad()
+        inputs.grad = None
+        loss.backward(retain_graph=retain_graph)
+        gradients.append([inputs.grad] + [p.grad for p in model.parameters()])
+    for first, second in zip(*gradients):
+        np.testing.assert_array_equal(first, second)

@@ -63,9 +63,13 @@ class Function:
     for inputs without a gradient, such as integer targets). Gradients may keep the broadcast shape;
     the engine sums them back to each input's shape. ``self.needs_input_grad`` (one bool per input)
     lets backward skip work for inputs that need no gradient, such as a network's input images.
+    ``self.graph_retained`` is False while ``Tensor.backward`` runs a graph it frees afterwards (no
+    ``retain_graph``): backward may then use its saved arrays as scratch space (the LSTM layer turns
+    its saved activations into their gradients in place). Called in any other way it is True.
     """
 
     inputs = None
+    graph_retained = True
 
     def __call__(self, *inputs):
         tensors = [x if isinstance(x, Tensor) else Tensor(x) for x in inputs]
@@ -314,6 +318,7 @@ class Tensor:
             grad_outputs = tuple(xp.zeros(shape, dtype) if g is None else g
                                  for g, (shape, dtype) in zip(grad_outputs, fn.output_meta))
             fn.check_inputs_unchanged()
+            fn.graph_retained = retain_graph
             grad_inputs = instrument.run_backward(fn, grad_outputs) if instrument.monitors else \
                 fn.backward(*grad_outputs)
             if not isinstance(grad_inputs, tuple):

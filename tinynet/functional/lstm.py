@@ -53,10 +53,11 @@ class LSTMLayer(Function):
         xp = get_array_module(g_out)
         g_out = xp.ascontiguousarray(g_out)  # batch_first layers get a transposed view
         steps, batch, hidden = g_out.shape
-        d_gates = xp.empty_like(self.acts)
+        # the kernel turns the activations into dL/da in place: a copy if the graph is kept for another backward
+        d_gates = self.acts.copy() if self.graph_retained else self.acts
         dh, dc = g_h_last.copy(), g_c_last.copy()  # become dL/dh_0, dL/dc_0 in place
-        d_bias = cell_kernels.sequence_backward_kernel(g_out)(g_out, self.acts, self.cs, self.tanh_cs, self.w_hh,
-                                                              self.peephole_weights, d_gates, dh, dc)
+        d_bias = cell_kernels.sequence_backward_kernel(g_out)(g_out, d_gates, self.cs, self.tanh_cs, self.w_hh,
+                                                              self.peephole_weights, dh, dc)
         d_flat = d_gates.reshape(steps * batch, 4 * hidden)
         dx = matrix_product(d_flat, self.w_ih).reshape(self.x.shape) if self.needs_input_grad[0] else None
         dw_ih = matrix_product(d_flat.T, self.x.reshape(steps * batch, -1))
