@@ -113,8 +113,8 @@ def cases(xp):
             "reference": lambda: pooling.max_pool_backward_reference(y, argmax, pool_in.shape),
                                          "numba": lambda: pooling.max_pool_backward_numba(y, argmax, *pool_in.shape)},
                                     nbytes(pool_in, y, argmax)),
-        "lstm layer fwd 28x100x28->64": (x, layer_forward, nbytes(x_steps, gates, hs, cs, tanh_cs)),
-        "lstm layer bwd 28x100x64": (x, layer_backward, nbytes(g_out, acts, cs, tanh_cs, acts)),
+        "lstm fwd 28x100, 28->64": (x, layer_forward, nbytes(x_steps, gates, hs, cs, tanh_cs)),
+        "lstm bwd 28x100x64 +copy": (x, layer_backward, nbytes(g_out, acts, cs, tanh_cs, acts)),
     } | {f"adam update {rows}x{cols}": (x, {
         "reference": lambda arrays=arrays: adam.adam_update_reference(*arrays, *adam_numbers),
         "numba": lambda arrays=arrays: adam.adam_update_numba(*(a.reshape(-1) for a in arrays), *adam_numbers)},
