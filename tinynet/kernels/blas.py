@@ -105,29 +105,31 @@ SPLIT_ROWS, SPLIT_COLUMNS, SPLIT_INNER = 0, 1, 2
 
 
 @njit(parallel=True, cache=True)
-def _gemm_in_blocks(gemm, trans_a, trans_b, a, lda, b, ldb, c, alpha, blocks, split):
-    """op(a) op(b) in ``blocks`` blocks, one single-threaded BLAS call each, into c: (M, N), or (blocks,
-    M, N) partial results for SPLIT_INNER; C-contiguous. Row r of op(a) starts r * lda elements into a
-    (r if a is read transposed), column j of op(b) j elements into b (j * ldb if b is read transposed).
-    (``blocks`` comes from the caller: get_num_threads() in here would keep Numba from caching.)"""
-    m, k, n = a.shape[0], a.shape[1], b.shape[1]
-    item, zero = a.itemsize, alpha * 0
+def _gemm_in_blocks(gemm, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, alpha, blocks, split):
+    """op(a) op(b), (M, K) x (K, N), in ``blocks`` blocks, one single-threaded BLAS call each, into the
+    flat buffer c: (M, N), or (blocks, M, N) partial results for SPLIT_INNER, in C order. a and b are
+    addresses (``arr.ctypes.data``), so Numba compiles this once per dtype, not once per layout of the
+    operands (each compilation takes about half a second of a user's first run). Row r of op(a)
+    starts r * lda elements into a (r if a is read transposed), column j of op(b) j elements into b
+    (j * ldb if b is read transposed). (``blocks`` comes from the caller: get_num_threads() in here
+    would keep Numba from caching.)"""
+    item, zero, out = c.itemsize, alpha * 0, c.ctypes.data
     row_step_a = 1 if trans_a == TRANS else lda  # elements from one row of op(a) to the next
     row_step_b = 1 if trans_b == TRANS else ldb  # from one row of op(b) (one step of K) to the next
     column_step_a, column_step_b = (lda if trans_a == TRANS else 1), (ldb if trans_b == TRANS else 1)
     for block in prange(blocks):
         if split == SPLIT_ROWS:
             first, last = m * block // blocks, m * (block + 1) // blocks
-            gemm(ROW_MAJOR, trans_a, trans_b, last - first, n, k, alpha, a.ctypes.data + first * row_step_a * item,
-                 lda, b.ctypes.data, ldb, zero, c.ctypes.data + first * n * item, n)
+            gemm(ROW_MAJOR, trans_a, trans_b, last - first, n, k, alpha, a + first * row_step_a * item,
+                 lda, b, ldb, zero, out + first * n * item, n)
         elif split == SPLIT_COLUMNS:
             first, last = n * block // blocks, n * (block + 1) // blocks
-            gemm(ROW_MAJOR, trans_a, trans_b, m, last - first, k, alpha, a.ctypes.data, lda,
-                 b.ctypes.data + first * column_step_b * item, ldb, zero, c.ctypes.data + first * item, n)
+            gemm(ROW_MAJOR, trans_a, trans_b, m, last - first, k, alpha, a, lda,
+                 b + first * column_step_b * item, ldb, zero, out + first * item, n)
         else:
             first, last = k * block // blocks, k * (block + 1) // blocks
-            gemm(ROW_MAJOR, trans_a, trans_b, m, n, last - first, alpha, a.ctypes.data + first * column_step_a * item,
-                 lda, b.ctypes.data + first * row_step_b * item, ldb, zero, c[block].ctypes.data, n)
+            gemm(ROW_MAJOR, trans_a, trans_b, m, n, last - first, alpha, a + first * column_step_a * item,
+                 lda, b + first * row_step_b * item, ldb, zero, out + block * m * n * item, n)
 
 
 # Below this many multiply-adds one call on the calling thread is faster than waking the others.
@@ -154,5 +156,6 @@ def matmul_on_numba_threads(a, b, split_from=SPLIT_FROM, split=None):
         split = SPLIT_INNER if k >= 4 * max(m, n) else SPLIT_ROWS if m >= n else SPLIT_COLUMNS
     blocks = min(get_num_threads(), (m, n, k)[split])
     c = np.empty((blocks, m, n) if split == SPLIT_INNER else (m, n), dtype=a.dtype)
-    _gemm_in_blocks(gemm, layout_a[0], layout_b[0], a, layout_a[1], b, layout_b[1], c, a.dtype.type(1), blocks, split)
+    _gemm_in_blocks(gemm, layout_a[0], layout_b[0], m, n, k, a.ctypes.data, layout_a[1], b.ctypes.data, layout_b[1],
+                    c.reshape(-1), a.dtype.type(1), blocks, split)
     return c.sum(axis=0) if split == SPLIT_INNER else c
