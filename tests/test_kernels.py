@@ -1,4 +1,5 @@
 """Each Numba kernel equals its NumPy reference on hypothesis-drawn shapes, odd sizes included."""
+import itertools
 import os
 import platform
 import sys
@@ -435,6 +436,18 @@ def test_products_split_over_threads_equal_matmul(m, n, k, layout_a, layout_b, d
     got = blas.matmul_on_numba_threads(_laid_out(a, layout_a), _laid_out(b, layout_b), split_from=0, split=split)
     assert got.shape == (m, n) and got.dtype == dtype
     np.testing.assert_allclose(got, a @ b, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5)
+
+
+def test_split_products_compile_once_per_dtype():
+    """Every layout of the operands and every split runs one compiled version per dtype (each more
+    would cost a user's first run about half a second of compiling)."""
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        a, b = rng.standard_normal((6, 5)).astype(dtype), rng.standard_normal((5, 4)).astype(dtype)
+        for layout_a, layout_b in itertools.product(LAYOUTS, LAYOUTS):
+            for split in (blas.SPLIT_ROWS, blas.SPLIT_COLUMNS, blas.SPLIT_INNER):
+                blas.matmul_on_numba_threads(_laid_out(a, layout_a), _laid_out(b, layout_b), split_from=0, split=split)
+    assert len(blas._gemm_in_blocks.signatures) == 2, blas._gemm_in_blocks.signatures
 
 
 def test_products_not_for_blas_fall_back_to_numpy():
