@@ -136,6 +136,28 @@ def test_data_stays_the_unchecked_escape_hatch():
     np.testing.assert_allclose(w.grad, [4.0, 6.0])
 
 
+def test_every_grad_is_an_array_of_its_own():
+    """Scaling or clipping one .grad in place (as after torch's clip_grad_norm_) must change no other:
+    Add hands one gradient to both inputs, an LSTM layer gives b_ih and b_hh the same one, a sum's
+    backward is a read-only broadcast view, and backward(grad=g) must not keep the caller's g."""
+    a, b = tn.tensor([1.0, 2.0], requires_grad=True), tn.tensor([3.0, 4.0], requires_grad=True)
+    total = a + b
+    total.retain_grad()
+    total.sum().backward()
+    lstm = nn.LSTM(3, 4, num_layers=2)
+    output, _ = lstm(tn.tensor(np.random.default_rng(0).standard_normal((5, 2, 3)), dtype=np.float32))
+    (output * output).sum().backward()
+    c, d, caller = tn.tensor([1.0, 2.0], requires_grad=True), tn.tensor([5.0, 6.0], requires_grad=True), np.ones(2)
+    (c * 2 + d).backward(grad=caller)
+    grads = [a.grad, b.grad, total.grad, c.grad, d.grad] + [p.grad for p in lstm.parameters()]
+    before = [g.copy() for g in grads]
+    for index, grad in enumerate(grads):
+        grad *= 3  # each in place, as a user clipping gradients does
+        for other, (g, old) in enumerate(zip(grads, before)):
+            np.testing.assert_array_equal(g, old * 3 if other <= index else old)
+    np.testing.assert_array_equal(caller, [1.0, 1.0])
+
+
 RESUME_SCRIPT = textwrap.dedent("""
     import sys
     import numpy as np

@@ -129,14 +129,29 @@ class _HookHandle:
             tensor._hooks = tuple(h for h in tensor._hooks if h is not self.hook)
 
 
-def _watched(fn, index, grad):
+def _watched(fn, index, grad, given):
     """The complete gradient of output ``index`` of ``fn``, after that output's hooks and retain_grad."""
     if grad is None:
         return None
     output = fn.outputs[index]()
     if output is None or not (output._hooks or output._retains_grad):
         return grad
-    return output._gradient_arrived(grad)
+    return output._gradient_arrived(grad, given)
+
+
+def _own_array(grad, given):
+    """``grad`` to keep as a tensor's ``.grad``: itself, or a copy where it is read-only (a broadcast
+    view) or its memory already went to another ``.grad`` in this backward (Add hands one gradient to
+    both inputs; an LSTM layer gives b_ih and b_hh the same one). So every ``.grad`` is an array of its
+    own, as in PyTorch, and scaling or clipping one in place changes no other. ``given`` holds the ids
+    of the memory handed out so far in this backward."""
+    memory = grad
+    while getattr(memory, "base", None) is not None:  # a view's memory belongs to its base
+        memory = memory.base
+    if id(memory) in given or not getattr(grad.flags, "writeable", True):  # CuPy arrays are always writeable
+        grad = memory = grad.copy()
+    given.add(id(memory))
+    return grad
 
 
 def _check_same_device(op_name, tensors):
@@ -282,11 +297,11 @@ class Tensor:
                 grad = replaced.data if isinstance(replaced, Tensor) else replaced
         return grad
 
-    def _gradient_arrived(self, grad):
+    def _gradient_arrived(self, grad, given):
         """Run the hooks on the complete gradient; keep it in .grad if asked to. Returns it."""
         grad = self._run_hooks(grad)
         if self._retains_grad:
-            self.grad = grad if self.grad is None else self.grad + grad
+            self.grad = _own_array(grad, given) if self.grad is None else self.grad + grad
         return grad
 
     def backward(self, grad=None, retain_graph: bool = False):
@@ -307,14 +322,16 @@ class Tensor:
         grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=self.dtype)
         if grad.shape != self.data.shape:
             raise ValueError(f"backward(grad): grad has shape {grad.shape}, tensor has {self.shape}")
+        given = set()  # the memory handed to .grad arrays so far (see _own_array)
+        _own_array(grad, given)  # the caller's array stays the caller's: a .grad that is it gets a copy
         if self.creator is None:
-            self._accumulate(grad)
+            self._accumulate(grad, given)
             return
         grads = {(id(self.creator), self.output_index): grad}
         for fn in _graph_order(self.creator):
             grad_outputs = tuple(
                 grads.pop((id(fn), i), None) for i in range(len(fn.output_meta)))
-            grad_outputs = tuple(_watched(fn, i, g) for i, g in enumerate(grad_outputs))
+            grad_outputs = tuple(_watched(fn, i, g, given) for i, g in enumerate(grad_outputs))
             grad_outputs = tuple(xp.zeros(shape, dtype) if g is None else g
                                  for g, (shape, dtype) in zip(grad_outputs, fn.output_meta))
             fn.check_inputs_unchanged()
@@ -328,18 +345,18 @@ class Tensor:
                     continue
                 gx = sum_to_shape(gx, x.shape)
                 if x.creator is None:
-                    x._accumulate(gx)
+                    x._accumulate(gx, given)
                 else:
                     key = (id(x.creator), x.output_index)
                     grads[key] = gx if key not in grads else grads[key] + gx
             if not retain_graph:
                 fn.release()
 
-    def _accumulate(self, grad):
+    def _accumulate(self, grad, given):
         if grad.dtype != self.dtype:
             grad = grad.astype(self.dtype)
         grad = self._run_hooks(grad)
-        self.grad = grad if self.grad is None else self.grad + grad
+        self.grad = _own_array(grad, given) if self.grad is None else self.grad + grad
 
     # ----------------------------------------------------------------- operators
     # + - * / ** @, indexing and the differentiable methods (sum, reshape, exp, ...) are Functions
