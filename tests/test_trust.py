@@ -17,6 +17,7 @@ import tinynet as tn
 import tinynet.functional as F
 from tinynet import metrics, nn, optim, prune
 from tinynet.optim import StepLR
+from tinynet.train import evaluate
 
 REPO = os.path.join(os.path.dirname(__file__), "..")
 
@@ -156,6 +157,20 @@ def test_every_grad_is_an_array_of_its_own():
         for other, (g, old) in enumerate(zip(grads, before)):
             np.testing.assert_array_equal(g, old * 3 if other <= index else old)
     np.testing.assert_array_equal(caller, [1.0, 1.0])
+
+
+def test_an_interrupted_evaluation_leaves_the_model_in_training_mode():
+    """evaluate() switches to eval mode (dropout off); interrupted (Ctrl-C in a notebook), it must switch
+    back, or the training after it would run without dropout, silently."""
+    def interrupted_loader():
+        x, y = batch()
+        yield x, tn.tensor(y)
+        raise KeyboardInterrupt
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Linear(4, 2))
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(model, interrupted_loader())
+    assert model.training and all(module.training for module in model.modules())
 
 
 RESUME_SCRIPT = textwrap.dedent("""

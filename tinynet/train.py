@@ -102,14 +102,16 @@ def evaluate(model, loader, loss_fn=None) -> dict:
     was_training = model.training
     model.eval()
     total_loss, predictions, targets, scores = 0.0, [], [], []
-    with no_grad():
-        for x, y in loader:
-            out = model(x)
-            if loss_fn is not None:
-                total_loss += float(loss_fn(out, y).item()) * len(y)
-            scores.append(to_numpy(out.data))
-            targets.append(to_numpy(y.data))
-    model.train(was_training)
+    try:
+        with no_grad():
+            for x, y in loader:
+                out = model(x)
+                if loss_fn is not None:
+                    total_loss += float(loss_fn(out, y).item()) * len(y)
+                scores.append(to_numpy(out.data))
+                targets.append(to_numpy(y.data))
+    finally:  # also when interrupted (Ctrl-C in a notebook): training goes on with dropout and batch norm as before
+        model.train(was_training)
     if not targets:
         raise ValueError(f"evaluate: the loader gave no batches, so there is nothing to measure ({_NO_BATCHES})")
     scores, targets = np.concatenate(scores), np.concatenate(targets)
