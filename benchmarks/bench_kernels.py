@@ -81,8 +81,9 @@ def cases(xp):
     layer_forward = {version: lambda way=way: way(x_steps, w_ih_t, w_hh_t, bias, peephole, gates, hs, cs, tanh_cs)
                      for version, way in (("reference", reference_cell[0]), ("numba", chosen[0]), ("cupy", chosen[0]))}
     w_hh = xp.ascontiguousarray(w_hh_t.T)
-    layer_backward = {version: lambda way=way: way(g_out, acts.copy(), cs, tanh_cs, w_hh, peephole, dh.copy(),
-                                                   dc.copy())  # a copy: backward turns it into dL/da
+    w_ih = xp.ascontiguousarray(w_ih_t.T)
+    layer_backward = {version: lambda way=way: way(g_out, x_steps, w_ih, w_hh, peephole, acts.copy(), hs, cs, tanh_cs,
+                                                   dh.copy(), dc.copy(), None)  # a copy: it turns into dL/da
                       for version, way in (("reference", reference_cell[1]), ("numba", chosen[1]), ("cupy", chosen[1]))}
     adam_arrays = {shape: [xp.asarray(rng.random(shape, dtype=np.float32)) for _ in range(4)]
                    for shape in ((256, 784), (500, 3240))}  # paper 002 ANN 1's first layer, paper 001's fc1
@@ -114,7 +115,7 @@ def cases(xp):
                                          "numba": lambda: pooling.max_pool_backward_numba(y, argmax, *pool_in.shape)},
                                     nbytes(pool_in, y, argmax)),
         "lstm fwd 28x100, 28->64": (x, layer_forward, nbytes(x_steps, gates, hs, cs, tanh_cs)),
-        "lstm bwd 28x100x64 +copy": (x, layer_backward, nbytes(g_out, acts, cs, tanh_cs, acts)),
+        "lstm bwd, dW 28x100x64": (x, layer_backward, nbytes(g_out, acts, x_steps, hs, cs, tanh_cs, acts)),
     } | {f"adam update {rows}x{cols}": (x, {
         "reference": lambda arrays=arrays: adam.adam_update_reference(*arrays, *adam_numbers),
         "numba": lambda arrays=arrays: adam.adam_update_numba(*(a.reshape(-1) for a in arrays), *adam_numbers)},

@@ -243,15 +243,24 @@ def test_lstm_sequence_numba_equals_the_reference_step_loop(steps, n, inputs, hi
             np.testing.assert_allclose(got, wanted, **tolerance)
     acts, _, cs, tanh_cs = expected
 
-    def backward(run):  # the activations turn into dL/da in place
+    def backward(run, input_grad):  # the activations turn into dL/da in place
         d_gates, dh, dc = acts.copy(), dh_last.copy(), dc_last.copy()
-        d_bias = run(g_out, d_gates, cs, tanh_cs, np.ascontiguousarray(w_hh_t.T), weights, dh, dc)
-        return d_gates, dh, dc, d_bias
+        dx = np.full(x.shape, np.nan, dtype) if input_grad else None
+        weight_grads = run(g_out, x, np.ascontiguousarray(w_ih_t.T), np.ascontiguousarray(w_hh_t.T), weights, d_gates,
+                           hs, cs, tanh_cs, dh, dc, dx)
+        return (d_gates, dh, dc, dx) + weight_grads
 
+    hs = expected[1]
     reference = partial(cell.lstm_sequence_backward_steps, cell_backward=cell.lstm_cell_backward_reference)
-    loop = cell.lstm_sequence_backward_numba if parallel else cell.lstm_sequence_backward_serial
-    for got, wanted in zip(backward(partial(loop, gemm=gemm, blocks=blocks)), backward(reference)):
-        np.testing.assert_allclose(got, wanted, **tolerance)
+    compiled = cell.lstm_sequence_backward_numba if parallel else cell.lstm_sequence_backward_serial
+    no_dx = np.empty((0, 0, 0), dtype)
+    loop = lambda *arrays: compiled(*arrays[:-1], no_dx if arrays[-1] is None else arrays[-1], gemm, blocks)  # noqa: E731
+    for input_grad in (True, False):
+        for got, wanted in zip(backward(loop, input_grad), backward(reference, input_grad), strict=True):
+            if wanted is None:
+                assert got is None
+            else:
+                np.testing.assert_allclose(got, wanted, **tolerance)
 
 
 @njit(fastmath=FASTMATH, error_model="numpy")
@@ -478,3 +487,7 @@ def test_the_compiled_lstm_loop_refuses_arrays_blas_cannot_read():
         with pytest.raises(ValueError, match="C-contiguous"):  # transposed views of W_hh^T, then of x
             cell.lstm_sequence_forward_numba(x_view, w_ih_t, w_hh_t_view, bias, peephole, gates, hs, cs, tanh_cs,
                                              gemm, 1)
+    g_out, dh, dc, dx = np.zeros((2, 3, 2), np.float32), *np.zeros((2, 3, 2), np.float32), np.zeros_like(x)
+    with pytest.raises(ValueError, match="C-contiguous"):  # backward reads W_ih (4H, I): here a transposed view
+        cell.lstm_sequence_backward_numba(g_out, x, w_ih_t.T, w_hh_t.T.copy(), peephole, gates, hs,
+                                          cs, tanh_cs, dh, dc, dx, gemm, 1)

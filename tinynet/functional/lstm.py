@@ -8,8 +8,10 @@ Per time step t (gate order i, f, g, o; see tinynet/kernels/lstm_cell.py for the
 
 Speed comes from keeping the time loop small: each step is the products x_t W_ih^T and h_{t-1} W_hh^T
 plus one fused cell kernel (the reference makes the input projection of all T steps as one product
-before the loop), and backward (backpropagation through time over raw arrays) gathers the gate
-gradients of all steps so that dW_ih, dW_hh and dx are single matrix products. The loop itself is a
+before the loop), and backward (backpropagation through time over raw arrays) gets the gradients that
+sum over the steps, dW_ih = sum_t dL/da_t^T x_t, dW_hh = sum_t dL/da_t^T h_{t-1} and the bias's, from
+the same loop: the compiled loop adds each step's share while it is in the cache, the others make one
+product over the gate gradients of all steps. The loop itself is a
 kernel (tinynet/kernels/lstm_cell.py): compiled whole on the CPU, step by step on a GPU (one CUDA launch
 for the whole loop with TINYNET_CUDA_LSTM_SEQUENCE=1), plain NumPy as the reference.
 """
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..kernels import lstm_cell as cell_kernels
-from ..kernels import matrix_product
 from ..tensor import Function
 from .elementwise import sigmoid, tanh
 from .shape import stack
@@ -45,23 +46,22 @@ class LSTMLayer(Function):
         hs[0], cs[0] = h0, c0
         cell_kernels.sequence_forward_kernel(gates)(x, xp.ascontiguousarray(w_ih.T), xp.ascontiguousarray(w_hh.T),
                                                     bias, peephole, gates, hs, cs, tanh_cs)
-        self.x, self.w_ih, self.w_hh, self.peephole_weights = x, w_ih, xp.ascontiguousarray(w_hh), peephole
+        self.x, self.peephole_weights = x, peephole
+        self.w_ih, self.w_hh = xp.ascontiguousarray(w_ih), xp.ascontiguousarray(w_hh)
         self.acts, self.hs, self.cs, self.tanh_cs = gates, hs, cs, tanh_cs
         return hs[1:], hs[steps], cs[steps]
 
     def backward(self, g_out, g_h_last, g_c_last):
         xp = get_array_module(g_out)
         g_out = xp.ascontiguousarray(g_out)  # batch_first layers get a transposed view
-        steps, batch, hidden = g_out.shape
+        hidden = g_out.shape[2]
         # the kernel turns the activations into dL/da in place: a copy if the graph is kept for another backward
         d_gates = self.acts.copy() if self.graph_retained else self.acts
         dh, dc = g_h_last.copy(), g_c_last.copy()  # become dL/dh_0, dL/dc_0 in place
-        d_bias = cell_kernels.sequence_backward_kernel(g_out)(g_out, d_gates, self.cs, self.tanh_cs, self.w_hh,
-                                                              self.peephole_weights, dh, dc)
-        d_flat = d_gates.reshape(steps * batch, 4 * hidden)
-        dx = matrix_product(d_flat, self.w_ih).reshape(self.x.shape) if self.needs_input_grad[0] else None
-        dw_ih = matrix_product(d_flat.T, self.x.reshape(steps * batch, -1))
-        dw_hh = matrix_product(d_flat.T, self.hs[:-1].reshape(steps * batch, hidden))
+        dx = xp.empty(self.x.shape, self.x.dtype) if self.needs_input_grad[0] else None
+        d_bias, dw_ih, dw_hh = cell_kernels.sequence_backward_kernel(g_out)(
+            g_out, self.x, self.w_ih, self.w_hh, self.peephole_weights, d_gates, self.hs, self.cs, self.tanh_cs,
+            dh, dc, dx)
         grads = [dx, dh, dc, dw_ih, dw_hh]
         if self.bias:
             grads += [d_bias, d_bias]  # b_ih and b_hh enter the sum a_t alike

@@ -29,7 +29,7 @@ import os
 from functools import partial
 
 import numpy as np
-from numba import get_num_threads, njit, prange
+from numba import get_num_threads, literal_unroll, njit, prange
 
 from ..backend import get_array_module
 from . import blas, dispatch
@@ -109,11 +109,26 @@ def lstm_sequence_forward_steps(x, w_ih_t, w_hh_t, bias, peephole, gates, hs, cs
         cell_forward(gates[t], recurrent, bias, cs[t], peephole, hs[t + 1], cs[t + 1], tanh_cs[t])
 
 
-def lstm_sequence_backward_steps(g_out, acts, cs, tanh_cs, w_hh, peephole, dh, dc, cell_backward):
-    """Backpropagation through time, step by step: dh, dc (N, H) go in place from dL/d(h_T, c_T) to
-    dL/d(h_0, c_0); acts (T, N, 4H), the forward's activations, turn into dL/d(pre-activations) in
-    place; dL/dh_{t-1} = dL/da_t W_hh, with W_hh (4H, H) itself (the forward takes W_hh^T). Returns
-    dL/d(bias) (4H,), the sum of dL/da over all steps and rows."""
+def weight_gradients(x, hs, w_ih, d_gates, dx):
+    """The gradients that sum over all steps, each one product over all T N rows, from dL/da (T, N, 4H):
+    dL/dW_ih = sum_t dL/da_t^T x_t (4H, I), dL/dW_hh = sum_t dL/da_t^T h_{t-1} (4H, H), returned, and
+    dL/dx_t = dL/da_t W_ih written into dx (T, N, I) unless dx is None."""
+    xp = get_array_module(d_gates)
+    steps, batch, four_hidden = d_gates.shape
+    d_flat = d_gates.reshape(steps * batch, four_hidden)
+    if dx is not None:
+        xp.matmul(d_flat, w_ih, out=dx.reshape(steps * batch, -1))
+    return d_flat.T @ x.reshape(steps * batch, -1), d_flat.T @ hs[:-1].reshape(steps * batch, -1)
+
+
+def lstm_sequence_backward_steps(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_cs, dh, dc, dx, cell_backward):
+    """Backpropagation through time, step by step, then the weight gradients (weight_gradients). g_out
+    (T, N, H) is dL/dh_t from above; x, hs, cs, tanh_cs as the forward had or left them; W_ih (4H, I) and
+    W_hh (4H, H) themselves (the forward takes their transposes). dh, dc (N, H) go in place from
+    dL/d(h_T, c_T) to dL/d(h_0, c_0), with dL/dh_{t-1} = dL/da_t W_hh; acts (T, N, 4H), the forward's
+    activations, turn into dL/d(pre-activations) in place; dx (T, N, I) receives dL/dx unless None.
+    Returns (dL/d(bias), dL/dW_ih, dL/dW_hh): (4H,), the sum of dL/da over all steps and rows, (4H, I),
+    (4H, H)."""
     xp = get_array_module(g_out)
     dc_next, dc_prev = dc.copy(), xp.empty_like(dc)
     for t in reversed(range(g_out.shape[0])):  # dh: dL/dh_t through the next step; g_out[t]: from above
@@ -121,7 +136,7 @@ def lstm_sequence_backward_steps(g_out, acts, cs, tanh_cs, w_hh, peephole, dh, d
         xp.matmul(acts[t], w_hh, out=dh)
         dc_next, dc_prev = dc_prev, dc_next
     dc[...] = dc_next
-    return acts.sum(axis=(0, 1))
+    return (acts.sum(axis=(0, 1)),) + weight_gradients(x, hs, w_ih, acts, dx)
 
 
 # ----------------------------------------------------------------------------- Numba
@@ -147,11 +162,12 @@ def _gate_blocks(row, hidden):
     return row[:hidden], row[hidden:2 * hidden], row[2 * hidden:3 * hidden], row[3 * hidden:]
 
 
-@_compile
-def _check_contiguous(a, b, c):
+@njit(cache=True)
+def _check_contiguous(*arrays):
     """The arrays whose pointers go to BLAS must be C-contiguous (BLAS would read the wrong numbers)."""
-    if not (a.flags.c_contiguous and b.flags.c_contiguous and c.flags.c_contiguous):
-        raise ValueError("the compiled LSTM loop needs C-contiguous arrays for BLAS")
+    for array in literal_unroll(arrays):
+        if not array.flags.c_contiguous:
+            raise ValueError("the compiled LSTM loop needs C-contiguous arrays for BLAS")
 
 
 def _forward_in_row_blocks(x, w_ih_t, w_hh_t, bias, peephole, gates, hs, cs, tanh_cs, gemm, blocks):
@@ -160,8 +176,7 @@ def _forward_in_row_blocks(x, w_ih_t, w_hh_t, bias, peephole, gates, hs, cs, tan
     input projection is made step by step here, so that each step's gates are still in the cache for
     the cell (one product for all steps before the loop, as the reference does: paper 000's forward took
     2.21 instead of 2.06 ms in its training step)."""
-    _check_contiguous(x, w_ih_t, gates)
-    _check_contiguous(w_hh_t, hs, gates)
+    _check_contiguous(x, w_ih_t, w_hh_t, gates, hs)
     steps, batch, four_hidden = gates.shape
     inputs, hidden = x.shape[2], four_hidden // 4
     w_ci, w_cf, w_co = peephole[0], peephole[1], peephole[2]
@@ -187,22 +202,29 @@ def _forward_in_row_blocks(x, w_ih_t, w_hh_t, bias, peephole, gates, hs, cs, tan
                     o[j], tanh_c[j], h[j] = _cell_output(o[j], c[j], w_co[j], fast_sigmoid, fast_tanh)
 
 
-def _backward_in_row_blocks(g_out, acts, cs, tanh_cs, w_hh, peephole, dh, dc, gemm, blocks):
-    """lstm_sequence_backward_steps compiled; ``gemm`` is blas.gemm_function of the arrays' dtype. Row
-    blocks as in forward. BLAS reads W_hh (4H, H) untransposed: 30 % faster for these small products
-    than reading W_hh^T transposed. Each row's gradients overwrite its activations through the same
-    view (paper 000's backward 3.23 -> 3.03 ms in its training step, against a separate array for
-    dL/da; with two arrays for the same memory LLVM's alias check would pick its scalar loop). The bias
-    gradient is summed while each row is still in the cache (a product over all of dL/da afterwards
-    cost ~80 us more per layer of paper 000)."""
-    _check_contiguous(acts, w_hh, dh)
+def _backward_in_row_blocks(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_cs, dh, dc, dx, gemm, blocks):
+    """lstm_sequence_backward_steps compiled; ``gemm`` is blas.gemm_function of the arrays' dtype; dx an
+    empty array (size 0) where no dL/dx is wanted. Row blocks as in forward. BLAS reads W_hh (4H, H)
+    untransposed: 30 % faster for these small products than reading W_hh^T transposed. Each row's
+    gradients overwrite its activations through the same view (paper 000's backward 3.23 -> 3.03 ms in
+    its training step, against a separate array for dL/da; with two arrays for the same memory LLVM's
+    alias check would pick its scalar loop). Everything that sums over the steps is added up per block
+    while its rows of dL/da_t are still in the cache: the bias gradient, and dL/dW_ih, dL/dW_hh as one
+    product per step (dL/da_t^T x_t, dL/da_t^T h_{t-1}, with beta = 1), as is dL/dx_t = dL/da_t W_ih;
+    one layer of paper 000 took 1.27 -> 1.05 ms (I = 28) and 1.89 -> 1.54 ms (I = 64, with dx) against
+    three products over all of dL/da after the loop. Each block sums into partial results of its own,
+    added up at the end."""
+    _check_contiguous(x, w_ih, w_hh, acts, hs, dh, dx)
     steps, batch, hidden = g_out.shape
+    inputs, four_hidden = x.shape[2], 4 * g_out.shape[2]
     w_ci, w_cf, w_co = peephole[0], peephole[1], peephole[2]
     zero, one = dh.dtype.type(0), dh.dtype.type(1)
-    d_bias = np.zeros((blocks, 4 * hidden), dh.dtype)  # each block's sum of its rows of dL/da
+    d_bias = np.zeros((blocks, four_hidden), dh.dtype)  # each block's sums, the weights' flat
+    d_w_ih = np.zeros((blocks, four_hidden * inputs), dh.dtype)
+    d_w_hh = np.zeros((blocks, four_hidden * hidden), dh.dtype)
     for block in prange(blocks):
         first, last = batch * block // blocks, batch * (block + 1) // blocks
-        d_bias_block = d_bias[block]
+        rows, d_bias_block = last - first, d_bias[block]
         for t in range(steps - 1, -1, -1):
             for b in range(first, last):  # dc[b] turns from dL/dc_t into dL/dc_{t-1}
                 a = acts[t, b]  # this row's activations, then their gradients
@@ -212,16 +234,31 @@ def _backward_in_row_blocks(g_out, acts, cs, tanh_cs, w_hh, peephole, dh, dc, ge
                     i[j], f[j], g[j], o[j], dc_b[j] = _gate_gradients(
                         dh_b[j] + g_b[j], dc_b[j], i[j], f[j], g[j], o[j], c_prev[j], tanh_c[j], w_ci[j], w_cf[j],
                         w_co[j], one)
-                for k in range(4 * hidden):
+                for k in range(four_hidden):
                     d_bias_block[k] += a[k]
+            d_a = acts[t, first:last].ctypes.data  # these rows of dL/da_t, (rows, 4H)
+            gemm(blas.ROW_MAJOR, blas.TRANS, blas.NO_TRANS, four_hidden, inputs, rows, one, d_a, four_hidden,
+                 x[t, first:last].ctypes.data, inputs, one, d_w_ih[block].ctypes.data, inputs)
+            gemm(blas.ROW_MAJOR, blas.TRANS, blas.NO_TRANS, four_hidden, hidden, rows, one, d_a, four_hidden,
+                 hs[t, first:last].ctypes.data, hidden, one, d_w_hh[block].ctypes.data, hidden)
+            if dx.size > 0:
+                gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.NO_TRANS, rows, inputs, four_hidden, one, d_a, four_hidden,
+                     w_ih.ctypes.data, inputs, zero, dx[t, first:last].ctypes.data, inputs)
             # these rows of dL/dh_{t-1} = dL/da_t W_hh
-            gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.NO_TRANS, last - first, hidden, 4 * hidden, one,
-                 acts[t, first:last].ctypes.data, 4 * hidden, w_hh.ctypes.data, hidden, zero,
-                 dh[first:last].ctypes.data, hidden)
-    for block in range(1, blocks):  # a loop: d_bias.sum(axis=0) took Numba 1.4 s more to compile
-        for k in range(4 * hidden):
-            d_bias[0, k] += d_bias[block, k]
-    return d_bias[0]
+            gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.NO_TRANS, rows, hidden, four_hidden, one, d_a, four_hidden,
+                 w_hh.ctypes.data, hidden, zero, dh[first:last].ctypes.data, hidden)
+    for partials in (d_bias, d_w_ih, d_w_hh):
+        _add_blocks_into_the_first(partials)
+    return d_bias[0], d_w_ih[0].reshape(four_hidden, inputs), d_w_hh[0].reshape(four_hidden, hidden)
+
+
+@_compile
+def _add_blocks_into_the_first(partials):
+    """partials[0] += partials[1:] (blocks, n), summed in a loop (``sum(axis=0)`` took Numba 1.4 s
+    more to compile)."""
+    for block in range(1, partials.shape[0]):
+        for k in range(partials.shape[1]):
+            partials[0, k] += partials[block, k]
 
 
 # Each loop compiled twice: over Numba's threads when tinynet runs BLAS on them (one single-threaded
@@ -450,24 +487,29 @@ def sequence_forward_kernel(gates):
 
 
 def sequence_backward_kernel(g_out):
-    """f(g_out, acts, cs, tanh_cs, w_hh, peephole, dh, dc) -> dL/d(bias): backpropagation through all time
-    steps, acts turning into dL/da (arguments as in lstm_sequence_backward_steps, all C-contiguous), the
-    same three ways as forward
+    """f(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_cs, dh, dc, dx) -> (dL/d(bias), dL/dW_ih,
+    dL/dW_hh): backpropagation through all time steps, acts turning into dL/da and dx (or None) receiving
+    dL/dx (arguments as in lstm_sequence_backward_steps, all C-contiguous), the same three ways as forward
     (compiled on the CPU for float32 and float64: backward has no approximations)."""
     steps, batch, hidden = g_out.shape
     gemm = _compiled_on_cpu(g_out, "backward", (np.float32, np.float64))
     if gemm is not None:
         loop, blocks = _compiled_loop("backward", batch)
-        return partial(loop, gemm=gemm, blocks=blocks)
+
+        def run_compiled(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_cs, dh, dc, dx):
+            no_dx = np.empty((0, 0, 0), g_out.dtype)  # an array either way: Numba compiles the loop once
+            return loop(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_cs, dh, dc, no_dx if dx is None else dx,
+                        gemm, blocks)
+        return run_compiled
     chosen = None if isinstance(g_out, np.ndarray) else _cuda_sequence_kernel(g_out, "backward", hidden)
     if chosen is None:
         return partial(lstm_sequence_backward_steps, cell_backward=backward_kernel(g_out))
     kernel, threads, shared = chosen
 
-    def run(g_out, acts, cs, tanh_cs, w_hh, peephole, dh, dc):
+    def run(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_cs, dh, dc, dx):
         kernel((batch,), (threads,), (g_out, acts, cs, tanh_cs, w_hh, peephole, dh, dc,
                                       np.int32(steps), np.int32(batch), np.int32(hidden)), shared_mem=shared)
-        return acts.sum(axis=(0, 1))
+        return (acts.sum(axis=(0, 1)),) + weight_gradients(x, hs, w_ih, acts, dx)
     return run
 
 
