@@ -252,9 +252,8 @@ def test_lstm_sequence_numba_equals_the_reference_step_loop(steps, n, inputs, hi
 
     hs = expected[1]
     reference = partial(cell.lstm_sequence_backward_steps, cell_backward=cell.lstm_cell_backward_reference)
-    compiled = cell.lstm_sequence_backward_numba if parallel else cell.lstm_sequence_backward_serial
-    no_dx = np.empty((0, 0, 0), dtype)
-    loop = lambda *arrays: compiled(*arrays[:-1], no_dx if arrays[-1] is None else arrays[-1], gemm, blocks)  # noqa: E731
+    loop = cell.compiled_backward(cell.lstm_sequence_backward_numba if parallel else cell.lstm_sequence_backward_serial,
+                                  blocks, gemm)
     for input_grad in (True, False):
         for got, wanted in zip(backward(loop, input_grad), backward(reference, input_grad), strict=True):
             if wanted is None:

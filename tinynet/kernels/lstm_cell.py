@@ -29,7 +29,7 @@ import os
 from functools import partial
 
 import numpy as np
-from numba import get_num_threads, literal_unroll, njit, prange
+from numba import get_num_threads, njit, prange
 
 from ..backend import get_array_module
 from . import blas, dispatch
@@ -162,12 +162,7 @@ def _gate_blocks(row, hidden):
     return row[:hidden], row[hidden:2 * hidden], row[2 * hidden:3 * hidden], row[3 * hidden:]
 
 
-@njit(cache=True)
-def _check_contiguous(*arrays):
-    """The arrays whose pointers go to BLAS must be C-contiguous (BLAS would read the wrong numbers)."""
-    for array in literal_unroll(arrays):
-        if not array.flags.c_contiguous:
-            raise ValueError("the compiled LSTM loop needs C-contiguous arrays for BLAS")
+_NOT_CONTIGUOUS = "the compiled LSTM loop needs C-contiguous arrays (it hands their memory to BLAS)"
 
 
 def _forward_in_row_blocks(x, w_ih_t, w_hh_t, bias, peephole, gates, hs, cs, tanh_cs, gemm, blocks):
@@ -176,7 +171,9 @@ def _forward_in_row_blocks(x, w_ih_t, w_hh_t, bias, peephole, gates, hs, cs, tan
     input projection is made step by step here, so that each step's gates are still in the cache for
     the cell (one product for all steps before the loop, as the reference does: paper 000's forward took
     2.21 instead of 2.06 ms in its training step)."""
-    _check_contiguous(x, w_ih_t, w_hh_t, gates, hs)
+    if not (x.flags.c_contiguous and w_ih_t.flags.c_contiguous and w_hh_t.flags.c_contiguous
+            and gates.flags.c_contiguous and hs.flags.c_contiguous):
+        raise ValueError(_NOT_CONTIGUOUS)
     steps, batch, four_hidden = gates.shape
     inputs, hidden = x.shape[2], four_hidden // 4
     w_ci, w_cf, w_co = peephole[0], peephole[1], peephole[2]
@@ -212,16 +209,19 @@ def _backward_in_row_blocks(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_c
     while its rows of dL/da_t are still in the cache: the bias gradient, and dL/dW_ih, dL/dW_hh as one
     product per step (dL/da_t^T x_t, dL/da_t^T h_{t-1}, with beta = 1), as is dL/dx_t = dL/da_t W_ih;
     one layer of paper 000 took 1.27 -> 1.05 ms (I = 28) and 1.89 -> 1.54 ms (I = 64, with dx) against
-    three products over all of dL/da after the loop. Each block sums into partial results of its own,
-    added up at the end."""
-    _check_contiguous(x, w_ih, w_hh, acts, hs, dh, dx)
+    three products over all of dL/da after the loop. Returns each block's partial sums, (blocks, 4H),
+    (blocks, 4H, I), (blocks, 4H, H), for compiled_backward to add up (adding them in here took Numba
+    0.3 s more to compile)."""
+    if not (x.flags.c_contiguous and w_ih.flags.c_contiguous and w_hh.flags.c_contiguous and acts.flags.c_contiguous
+            and hs.flags.c_contiguous and dh.flags.c_contiguous and dx.flags.c_contiguous):
+        raise ValueError(_NOT_CONTIGUOUS)
     steps, batch, hidden = g_out.shape
     inputs, four_hidden = x.shape[2], 4 * g_out.shape[2]
     w_ci, w_cf, w_co = peephole[0], peephole[1], peephole[2]
     zero, one = dh.dtype.type(0), dh.dtype.type(1)
-    d_bias = np.zeros((blocks, four_hidden), dh.dtype)  # each block's sums, the weights' flat
-    d_w_ih = np.zeros((blocks, four_hidden * inputs), dh.dtype)
-    d_w_hh = np.zeros((blocks, four_hidden * hidden), dh.dtype)
+    d_bias = np.zeros((blocks, four_hidden), dh.dtype)  # each block's partial sums
+    d_w_ih = np.zeros((blocks, four_hidden, inputs), dh.dtype)
+    d_w_hh = np.zeros((blocks, four_hidden, hidden), dh.dtype)
     for block in prange(blocks):
         first, last = batch * block // blocks, batch * (block + 1) // blocks
         rows, d_bias_block = last - first, d_bias[block]
@@ -247,18 +247,7 @@ def _backward_in_row_blocks(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_c
             # these rows of dL/dh_{t-1} = dL/da_t W_hh
             gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.NO_TRANS, rows, hidden, four_hidden, one, d_a, four_hidden,
                  w_hh.ctypes.data, hidden, zero, dh[first:last].ctypes.data, hidden)
-    for partials in (d_bias, d_w_ih, d_w_hh):
-        _add_blocks_into_the_first(partials)
-    return d_bias[0], d_w_ih[0].reshape(four_hidden, inputs), d_w_hh[0].reshape(four_hidden, hidden)
-
-
-@_compile
-def _add_blocks_into_the_first(partials):
-    """partials[0] += partials[1:] (blocks, n), summed in a loop (``sum(axis=0)`` took Numba 1.4 s
-    more to compile)."""
-    for block in range(1, partials.shape[0]):
-        for k in range(partials.shape[1]):
-            partials[0, k] += partials[block, k]
+    return d_bias, d_w_ih, d_w_hh
 
 
 # Each loop compiled twice: over Numba's threads when tinynet runs BLAS on them (one single-threaded
@@ -464,6 +453,18 @@ def _compiled_loop(way, batch):
     return (lstm_sequence_forward_serial if way == "forward" else lstm_sequence_backward_serial), 1
 
 
+def compiled_backward(loop, blocks, gemm):
+    """A compiled backward loop (lstm_sequence_backward_numba or _serial) as sequence_backward_kernel's f:
+    dx None becomes an empty array (an array either way, so Numba compiles the loop once), and the row
+    blocks' partial sums are added up here."""
+    def run(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_cs, dh, dc, dx):
+        no_dx = np.empty((0, 0, 0), g_out.dtype)
+        partials = loop(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_cs, dh, dc, no_dx if dx is None else dx,
+                        gemm, blocks)
+        return tuple(partial_sums.sum(axis=0) for partial_sums in partials)
+    return run
+
+
 def sequence_forward_kernel(gates):
     """f(x, w_ih_t, w_hh_t, bias, peephole, gates, hs, cs, tanh_cs) running every time step of a layer
     (arguments as in lstm_sequence_forward_steps, all C-contiguous) for arrays like ``gates``: the compiled
@@ -494,13 +495,7 @@ def sequence_backward_kernel(g_out):
     steps, batch, hidden = g_out.shape
     gemm = _compiled_on_cpu(g_out, "backward", (np.float32, np.float64))
     if gemm is not None:
-        loop, blocks = _compiled_loop("backward", batch)
-
-        def run_compiled(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_cs, dh, dc, dx):
-            no_dx = np.empty((0, 0, 0), g_out.dtype)  # an array either way: Numba compiles the loop once
-            return loop(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_cs, dh, dc, no_dx if dx is None else dx,
-                        gemm, blocks)
-        return run_compiled
+        return compiled_backward(*_compiled_loop("backward", batch), gemm)
     chosen = None if isinstance(g_out, np.ndarray) else _cuda_sequence_kernel(g_out, "backward", hidden)
     if chosen is None:
         return partial(lstm_sequence_backward_steps, cell_backward=backward_kernel(g_out))
