@@ -216,7 +216,7 @@ def _backward_in_row_blocks(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_c
             and hs.flags.c_contiguous and dh.flags.c_contiguous and dx.flags.c_contiguous):
         raise ValueError(_NOT_CONTIGUOUS)
     steps, batch, hidden = g_out.shape
-    inputs, four_hidden = x.shape[2], 4 * g_out.shape[2]
+    inputs, four_hidden = x.shape[2], 4 * hidden
     w_ci, w_cf, w_co = peephole[0], peephole[1], peephole[2]
     zero, one = dh.dtype.type(0), dh.dtype.type(1)
     d_bias = np.zeros((blocks, four_hidden), dh.dtype)  # each block's partial sums
