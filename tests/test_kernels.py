@@ -2,6 +2,7 @@
 import itertools
 import os
 import platform
+import subprocess
 import sys
 from functools import partial
 
@@ -252,10 +253,10 @@ def test_lstm_sequence_numba_equals_the_reference_step_loop(steps, n, inputs, hi
 
     hs = expected[1]
     reference = partial(cell.lstm_sequence_backward_steps, cell_backward=cell.lstm_cell_backward_reference)
-    loop = cell.compiled_backward(cell.lstm_sequence_backward_numba if parallel else cell.lstm_sequence_backward_serial,
-                                  blocks, gemm)
-    for input_grad in (True, False):
-        for got, wanted in zip(backward(loop, input_grad), backward(reference, input_grad), strict=True):
+    loop = cell.lstm_sequence_backward_numba if parallel else cell.lstm_sequence_backward_serial
+    for input_grad, sums_in_loop in itertools.product((True, False), (True, False)):
+        compiled = cell.compiled_backward(loop, blocks, gemm, sums_in_loop)
+        for got, wanted in zip(backward(compiled, input_grad), backward(reference, input_grad), strict=True):
             if wanted is None:
                 assert got is None
             else:
@@ -489,4 +490,36 @@ def test_the_compiled_lstm_loop_refuses_arrays_blas_cannot_read():
     g_out, dh, dc, dx = np.zeros((2, 3, 2), np.float32), *np.zeros((2, 3, 2), np.float32), np.zeros_like(x)
     with pytest.raises(ValueError, match="C-contiguous"):  # backward reads W_ih (4H, I): here a transposed view
         cell.lstm_sequence_backward_numba(g_out, x, w_ih_t.T, w_hh_t.T.copy(), peephole, gates, hs,
-                                          cs, tanh_cs, dh, dc, dx, gemm, 1)
+                                          cs, tanh_cs, dh, dc, dx, True, gemm, 1)
+
+
+_COMPILE_SERIAL_THEN_PARALLEL = """
+import numpy as np
+from tinynet.kernels import blas, lstm_cell as cell
+steps, n, inputs, hidden, f = 2, 3, 5, 2, np.float32
+x, w_ih_t, w_hh_t = np.ones((steps, n, inputs), f), np.ones((inputs, 4 * hidden), f), np.ones((hidden, 4 * hidden), f)
+gates, hs, cs = np.empty((steps, n, 4 * hidden), f), *np.zeros((2, steps + 1, n, hidden), f)
+forward = (x, w_ih_t, w_hh_t, np.zeros(4 * hidden, f), np.zeros((3, hidden), f), gates, hs, cs,
+           np.empty((steps, n, hidden), f), blas.gemm_function(f), 1)
+backward = (np.ones((steps, n, hidden), f), x, np.ascontiguousarray(w_ih_t.T), np.ascontiguousarray(w_hh_t.T),
+            np.zeros((3, hidden), f), gates, hs, cs, np.ones((steps, n, hidden), f), np.zeros((n, hidden), f),
+            np.zeros((n, hidden), f), np.empty((0, 0, 0), f), True, blas.gemm_function(f), 1)
+cell.lstm_sequence_forward_serial(*forward)
+cell.lstm_sequence_backward_serial(*backward)
+cell.lstm_sequence_forward_numba(*forward)
+cell.lstm_sequence_backward_numba(*backward)
+print(sum(cell.lstm_sequence_forward_numba.stats.cache_hits.values()),
+      sum(cell.lstm_sequence_backward_numba.stats.cache_hits.values()))
+"""
+
+
+def test_the_parallel_loops_never_load_the_serial_loops_from_the_disk_cache(tmp_path):
+    """Numba's disk cache tells compilations of one function apart by name, line and bytecode, not by
+    options such as parallel=True (numba/numba#6845): compiled first (as the test suite did), the serial
+    loop's machine code was loaded for the parallel loop too, which then ran on one core. In a fresh
+    process with an empty cache, after the serial loops are compiled and saved, the parallel ones must
+    find nothing of theirs on disk."""
+    done = subprocess.run([sys.executable, "-c", _COMPILE_SERIAL_THEN_PARALLEL], capture_output=True, text=True,
+                          env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", "0"], "a parallel LSTM loop was loaded from the serial loop's cache entry"

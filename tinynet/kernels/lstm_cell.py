@@ -26,6 +26,7 @@ the version for its arrays.
 from __future__ import annotations
 
 import os
+import types
 from functools import partial
 
 import numpy as np
@@ -113,12 +114,12 @@ def weight_gradients(x, hs, w_ih, d_gates, dx):
     """The gradients that sum over all steps, each one product over all T N rows, from dL/da (T, N, 4H):
     dL/dW_ih = sum_t dL/da_t^T x_t (4H, I), dL/dW_hh = sum_t dL/da_t^T h_{t-1} (4H, H), returned, and
     dL/dx_t = dL/da_t W_ih written into dx (T, N, I) unless dx is None."""
-    xp = get_array_module(d_gates)
     steps, batch, four_hidden = d_gates.shape
     d_flat = d_gates.reshape(steps * batch, four_hidden)
     if dx is not None:
-        xp.matmul(d_flat, w_ih, out=dx.reshape(steps * batch, -1))
-    return d_flat.T @ x.reshape(steps * batch, -1), d_flat.T @ hs[:-1].reshape(steps * batch, -1)
+        dx[...] = dispatch.matrix_product(d_flat, w_ih).reshape(dx.shape)
+    return (dispatch.matrix_product(d_flat.T, x.reshape(steps * batch, -1)),
+            dispatch.matrix_product(d_flat.T, hs[:-1].reshape(steps * batch, -1)))
 
 
 def lstm_sequence_backward_steps(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_cs, dh, dc, dx, cell_backward):
@@ -199,19 +200,20 @@ def _forward_in_row_blocks(x, w_ih_t, w_hh_t, bias, peephole, gates, hs, cs, tan
                     o[j], tanh_c[j], h[j] = _cell_output(o[j], c[j], w_co[j], fast_sigmoid, fast_tanh)
 
 
-def _backward_in_row_blocks(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_cs, dh, dc, dx, gemm, blocks):
+def _backward_in_row_blocks(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_cs, dh, dc, dx, sums_in_loop, gemm,
+                            blocks):
     """lstm_sequence_backward_steps compiled; ``gemm`` is blas.gemm_function of the arrays' dtype; dx an
     empty array (size 0) where no dL/dx is wanted. Row blocks as in forward. BLAS reads W_hh (4H, H)
     untransposed: 30 % faster for these small products than reading W_hh^T transposed. Each row's
     gradients overwrite its activations through the same view (paper 000's backward 3.23 -> 3.03 ms in
     its training step, against a separate array for dL/da; with two arrays for the same memory LLVM's
-    alias check would pick its scalar loop). Everything that sums over the steps is added up per block
-    while its rows of dL/da_t are still in the cache: the bias gradient, and dL/dW_ih, dL/dW_hh as one
-    product per step (dL/da_t^T x_t, dL/da_t^T h_{t-1}, with beta = 1), as is dL/dx_t = dL/da_t W_ih;
-    one layer of paper 000 took 1.27 -> 1.05 ms (I = 28) and 1.89 -> 1.54 ms (I = 64, with dx) against
-    three products over all of dL/da after the loop. Returns each block's partial sums, (blocks, 4H),
-    (blocks, 4H, I), (blocks, 4H, H), for compiled_backward to add up (adding them in here took Numba
-    0.3 s more to compile)."""
+    alias check would pick its scalar loop). What sums over the steps is added up per block while its
+    rows of dL/da_t are still in the cache: the bias gradient and, if ``sums_in_loop``, dL/dW_ih and
+    dL/dW_hh as one product per step (dL/da_t^T x_t, dL/da_t^T h_{t-1}, with beta = 1), as is dL/dx_t =
+    dL/da_t W_ih; one layer of paper 000 took 1.27 -> 1.05 ms (I = 28) and 1.89 -> 1.54 ms (I = 64, with
+    dx) against three products over all of dL/da after the loop. Returns each block's partial sums,
+    (blocks, 4H), (blocks, 4H, I), (blocks, 4H, H) (zeros for the weights without ``sums_in_loop``), for
+    compiled_backward to add up (adding them in here took Numba 0.3 s more to compile)."""
     if not (x.flags.c_contiguous and w_ih.flags.c_contiguous and w_hh.flags.c_contiguous and acts.flags.c_contiguous
             and hs.flags.c_contiguous and dh.flags.c_contiguous and dx.flags.c_contiguous):
         raise ValueError(_NOT_CONTIGUOUS)
@@ -237,11 +239,12 @@ def _backward_in_row_blocks(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_c
                 for k in range(four_hidden):
                     d_bias_block[k] += a[k]
             d_a = acts[t, first:last].ctypes.data  # these rows of dL/da_t, (rows, 4H)
-            gemm(blas.ROW_MAJOR, blas.TRANS, blas.NO_TRANS, four_hidden, inputs, rows, one, d_a, four_hidden,
-                 x[t, first:last].ctypes.data, inputs, one, d_w_ih[block].ctypes.data, inputs)
-            gemm(blas.ROW_MAJOR, blas.TRANS, blas.NO_TRANS, four_hidden, hidden, rows, one, d_a, four_hidden,
-                 hs[t, first:last].ctypes.data, hidden, one, d_w_hh[block].ctypes.data, hidden)
-            if dx.size > 0:
+            if sums_in_loop:
+                gemm(blas.ROW_MAJOR, blas.TRANS, blas.NO_TRANS, four_hidden, inputs, rows, one, d_a, four_hidden,
+                     x[t, first:last].ctypes.data, inputs, one, d_w_ih[block].ctypes.data, inputs)
+                gemm(blas.ROW_MAJOR, blas.TRANS, blas.NO_TRANS, four_hidden, hidden, rows, one, d_a, four_hidden,
+                     hs[t, first:last].ctypes.data, hidden, one, d_w_hh[block].ctypes.data, hidden)
+            if sums_in_loop and dx.size > 0:
                 gemm(blas.ROW_MAJOR, blas.NO_TRANS, blas.NO_TRANS, rows, inputs, four_hidden, one, d_a, four_hidden,
                      w_ih.ctypes.data, inputs, zero, dx[t, first:last].ctypes.data, inputs)
             # these rows of dL/dh_{t-1} = dL/da_t W_hh
@@ -250,14 +253,29 @@ def _backward_in_row_blocks(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_c
     return d_bias, d_w_ih, d_w_hh
 
 
+def _under_another_name(function, name):
+    """The same Python function under another name, so that Numba caches its compilations in files of
+    their own. Numba's disk cache tells compilations apart by the function's name, line and bytecode but
+    not by their options (numba/numba#6845): the parallel and the serial compilation of one function
+    shared one entry, and whichever was compiled first was loaded for both, so after the test suite had
+    compiled the serial loop first, the training loop ran serial code on one core, silently (paper 000's
+    forward loop 1.7 instead of 0.9 ms)."""
+    renamed = types.FunctionType(function.__code__, function.__globals__, name, function.__defaults__,
+                                 function.__closure__)
+    renamed.__qualname__, renamed.__doc__ = name, function.__doc__
+    return renamed
+
+
 # Each loop compiled twice: over Numba's threads when tinynet runs BLAS on them (one single-threaded
 # product per row block and step), else on the calling thread with blocks = 1 (OpenBLAS's own threads
 # then split each step's product).
 _loop_options = dict(cache=True, fastmath=FASTMATH, error_model="numpy")
 lstm_sequence_forward_numba = njit(parallel=True, **_loop_options)(_forward_in_row_blocks)
 lstm_sequence_backward_numba = njit(parallel=True, **_loop_options)(_backward_in_row_blocks)
-lstm_sequence_forward_serial = njit(**_loop_options)(_forward_in_row_blocks)
-lstm_sequence_backward_serial = njit(**_loop_options)(_backward_in_row_blocks)
+lstm_sequence_forward_serial = njit(**_loop_options)(_under_another_name(_forward_in_row_blocks,
+                                                                         "_forward_on_the_calling_thread"))
+lstm_sequence_backward_serial = njit(**_loop_options)(_under_another_name(_backward_in_row_blocks,
+                                                                          "_backward_on_the_calling_thread"))
 
 
 # ----------------------------------------------------------------------------- CUDA (CuPy)
@@ -453,15 +471,25 @@ def _compiled_loop(way, batch):
     return (lstm_sequence_forward_serial if way == "forward" else lstm_sequence_backward_serial), 1
 
 
-def compiled_backward(loop, blocks, gemm):
+# The compiled backward adds up the weight gradients step by step (per block of rows) only where a block
+# has at least this many rows: with fewer, each step's products are too thin to pay. A layer of 64 units,
+# I = 28, two blocks, backward with products in the loop / after it: batch 1 over 500 steps 1.86 / 0.83 ms,
+# batch 8 over 200 steps 1.66 / 1.31, batch 16 1.26 / 1.28, batch 32 2.19 / 2.35, batch 100 1.59 / 1.89.
+SUMS_IN_LOOP_FROM_ROWS = 8
+
+
+def compiled_backward(loop, blocks, gemm, sums_in_loop):
     """A compiled backward loop (lstm_sequence_backward_numba or _serial) as sequence_backward_kernel's f:
     dx None becomes an empty array (an array either way, so Numba compiles the loop once), and the row
-    blocks' partial sums are added up here."""
+    blocks' partial sums are added up here; with ``sums_in_loop`` False the weight gradients and dx are
+    products after the loop (weight_gradients)."""
     def run(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_cs, dh, dc, dx):
         no_dx = np.empty((0, 0, 0), g_out.dtype)
-        partials = loop(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_cs, dh, dc, no_dx if dx is None else dx,
-                        gemm, blocks)
-        return tuple(partial_sums.sum(axis=0) for partial_sums in partials)
+        d_bias, d_w_ih, d_w_hh = loop(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_cs, dh, dc,
+                                      no_dx if dx is None else dx, sums_in_loop, gemm, blocks)
+        if not sums_in_loop:
+            return (d_bias.sum(axis=0),) + weight_gradients(x, hs, w_ih, acts, dx)
+        return d_bias.sum(axis=0), d_w_ih.sum(axis=0), d_w_hh.sum(axis=0)
     return run
 
 
@@ -495,7 +523,10 @@ def sequence_backward_kernel(g_out):
     steps, batch, hidden = g_out.shape
     gemm = _compiled_on_cpu(g_out, "backward", (np.float32, np.float64))
     if gemm is not None:
-        return compiled_backward(*_compiled_loop("backward", batch), gemm)
+        loop, blocks = _compiled_loop("backward", batch)
+        # on the calling thread (no TBB) OpenBLAS's threads split one large product better than many small ones
+        sums_in_loop = dispatch.BLAS_ON_NUMBA_THREADS and batch // blocks >= SUMS_IN_LOOP_FROM_ROWS
+        return compiled_backward(loop, blocks, gemm, sums_in_loop)
     chosen = None if isinstance(g_out, np.ndarray) else _cuda_sequence_kernel(g_out, "backward", hidden)
     if chosen is None:
         return partial(lstm_sequence_backward_steps, cell_backward=backward_kernel(g_out))
