@@ -301,7 +301,7 @@ class Tensor:
         """Run the hooks on the complete gradient; keep it in .grad if asked to. Returns it."""
         grad = self._run_hooks(grad)
         if self._retains_grad:
-            self.grad = _own_array(grad, given) if self.grad is None else self.grad + grad
+            self._add_to_grad(grad, given)
         return grad
 
     def backward(self, grad=None, retain_graph: bool = False):
@@ -355,7 +355,10 @@ class Tensor:
     def _accumulate(self, grad, given):
         if grad.dtype != self.dtype:
             grad = grad.astype(self.dtype)
-        grad = self._run_hooks(grad)
+        self._add_to_grad(self._run_hooks(grad), given)
+
+    def _add_to_grad(self, grad, given):
+        """.grad += grad, the first gradient kept as an array of its own (_own_array)."""
         self.grad = _own_array(grad, given) if self.grad is None else self.grad + grad
 
     # ----------------------------------------------------------------- operators

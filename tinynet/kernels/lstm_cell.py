@@ -484,9 +484,9 @@ def compiled_backward(loop, blocks, gemm, sums_in_loop):
     blocks' partial sums are added up here; with ``sums_in_loop`` False the weight gradients and dx are
     products after the loop (weight_gradients)."""
     def run(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_cs, dh, dc, dx):
-        no_dx = np.empty((0, 0, 0), g_out.dtype)
-        d_bias, d_w_ih, d_w_hh = loop(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_cs, dh, dc,
-                                      no_dx if dx is None else dx, sums_in_loop, gemm, blocks)
+        dx_or_empty = np.empty((0, 0, 0), g_out.dtype) if dx is None else dx
+        d_bias, d_w_ih, d_w_hh = loop(g_out, x, w_ih, w_hh, peephole, acts, hs, cs, tanh_cs, dh, dc, dx_or_empty,
+                                      sums_in_loop, gemm, blocks)
         if not sums_in_loop:
             return (d_bias.sum(axis=0),) + weight_gradients(x, hs, w_ih, acts, dx)
         return d_bias.sum(axis=0), d_w_ih.sum(axis=0), d_w_hh.sum(axis=0)
