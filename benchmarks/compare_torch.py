@@ -3,6 +3,7 @@
     pip install torch            # optional: only the comparison scripts need it
     python benchmarks/compare_torch.py --model lstm cnn_lstm lenet5 mlp     # training steps
     python benchmarks/compare_torch.py --epoch                              # paper 000's whole epoch
+    python benchmarks/compare_torch.py --epoch --device gpu                 # the same on a GPU, PyTorch on cuDNN
     python benchmarks/compare_torch.py --mode same-process --model lstm     # both in one process
 
 Default (``--mode alone``): every measurement runs in a process of its own holding one engine, as a
@@ -14,7 +15,8 @@ on a batch of the paper's size; printed: the median over processes of each proce
 loop's seconds as the script measures them (from its history.json; the line it prints rounds them to
 0.1 s) and the whole command's wall time. PyTorch: the same model
 trained for one epoch over the same data (pixels / 255, reshuffled, batch 100, Adam 1e-3), tensors
-sliced from the preloaded set, loss and accuracy accumulated per batch as the tinynet loop does.
+sliced from the preloaded set (on a GPU, a set copied to it once, as tinynet's DataLoader does), loss and
+accuracy accumulated per batch as the tinynet loop does.
 
 ``--mode same-process`` is the old comparison, kept to show why it misleads: NumPy's OpenBLAS threads
 and PyTorch's OpenMP threads spin-wait after each parallel operation and take the cores from each
@@ -139,16 +141,18 @@ def median_step_ms(step, rounds, steps, warmup=3):
     return statistics.median(times)
 
 
-def torch_epoch_seconds(batch_size=100, lr=1e-3, seed=0) -> float:
-    """Seconds of one PyTorch training epoch of paper 000's LSTM, loading excluded."""
+def torch_epoch_seconds(device="cpu", batch_size=100, lr=1e-3, seed=0) -> float:
+    """Seconds of one PyTorch training epoch of paper 000's LSTM, loading excluded. On a GPU the data
+    are copied to it once beforehand, as tinynet's DataLoader does, and the model runs on cuDNN."""
+    torch_device = "cuda" if device == "gpu" else "cpu"
     train = data.fashion_mnist("train")
-    x = torch.from_numpy(train.inputs.astype(np.float32) / 255)
-    y = torch.from_numpy(train.targets.astype(np.int64))
+    x = torch.from_numpy(train.inputs.astype(np.float32) / 255).to(torch_device)
+    y = torch.from_numpy(train.targets.astype(np.int64)).to(torch_device)
     torch.manual_seed(seed)
-    model = TorchLSTMClassifier()
+    model = TorchLSTMClassifier().to(torch_device)
     optimizer, loss_fn = torch.optim.Adam(model.parameters(), lr=lr), tnn.NLLLoss()
     started = time.perf_counter()
-    order = torch.from_numpy(np.random.default_rng(seed).permutation(len(y)))
+    order = torch.from_numpy(np.random.default_rng(seed).permutation(len(y))).to(torch_device)
     loss_sum, correct = 0.0, 0
     for start in range(0, len(y), batch_size):
         index = order[start:start + batch_size]
@@ -165,7 +169,7 @@ def torch_epoch_seconds(batch_size=100, lr=1e-3, seed=0) -> float:
 def worker(args):
     """Run inside a process of its own; prints one JSON line."""
     if args.worker == "torch-epoch":
-        print(json.dumps({"seconds": torch_epoch_seconds()}))
+        print(json.dumps({"seconds": torch_epoch_seconds(args.device)}))
         return
     step = step_function(args.model[0], args.worker, args.device)
     print(json.dumps({"ms": median_step_ms(step, args.rounds, args.steps)}))
@@ -176,25 +180,25 @@ def run_json(command) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def tinynet_epoch() -> tuple:
+def tinynet_epoch(device) -> tuple:
     """(training-loop seconds, as the example measures them and writes them to history.json, whole
     command's seconds). The example prints the same number rounded to 0.1 s."""
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
-        subprocess.run([sys.executable, EXAMPLE, "--epochs", "1", "--no-progress", "--out", out],
+        subprocess.run([sys.executable, EXAMPLE, "--epochs", "1", "--no-progress", "--out", out, "--device", device],
                        capture_output=True, text=True, check=True)
         wall = time.perf_counter() - started
         history = json.loads(next(pathlib.Path(out).rglob("history.json")).read_text())
     return history["epoch"]["seconds"][0], wall
 
 
-def compare_epochs(repeats):
+def compare_epochs(repeats, device):
     ours, ours_wall, theirs = [], [], []
     for _ in range(repeats):
-        loop, wall = tinynet_epoch()
+        loop, wall = tinynet_epoch(device)
         ours.append(loop)
         ours_wall.append(wall)
-        theirs.append(run_json([sys.executable, __file__, "--worker", "torch-epoch"])["seconds"])
+        theirs.append(run_json([sys.executable, __file__, "--worker", "torch-epoch", "--device", device])["seconds"])
         print(f"  tinynet epoch {loop:.2f} s (command {wall:.1f} s), PyTorch epoch {theirs[-1]:.2f} s", flush=True)
     loop, wall, reference = statistics.median(ours), statistics.median(ours_wall), statistics.median(theirs)
     print(f"paper 000 epoch, medians of {repeats}: tinynet {loop:.2f} s (whole command {wall:.1f} s), "
@@ -238,7 +242,7 @@ def main():
     print(f"machine: {machine()}, PyTorch {torch.__version__} ({torch.get_num_threads()} threads), "
           f"mode {'epoch' if args.epoch else args.mode}, {time.strftime('%Y-%m-%d')}")
     if args.epoch:
-        compare_epochs(args.repeats)
+        compare_epochs(args.repeats, args.device)
     else:
         compare_steps(args)
 

@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 import tinynet as tn
 import tinynet.functional as F
 from tinynet import backend, data, nn
-from tinynet.kernels import convolution, lstm_cell, pooling
+from tinynet.kernels import adam, convolution, lstm_cell, pooling
 
-from cases import lstm_cell_case
+from cases import adam_case, lstm_cell_case
 
 pytestmark = pytest.mark.gpu
 
@@ -59,6 +59,19 @@ def test_cupy_lstm_cell_kernels_equal_numpy_reference(n, hidden, peephole, dtype
                                  dc_prev_g)
     np.testing.assert_allclose(d_gates_g.get(), d_gates, **tolerance)
     np.testing.assert_allclose(dc_prev_g.get(), dc_prev, **tolerance)
+
+
+@given(size=st.integers(1, 3000), dtype=st.sampled_from([np.float32, np.float64]), step=st.integers(1, 50),
+       seed=st.integers(0, 999))
+def test_cupy_adam_update_equals_numpy_reference(size, dtype, step, seed):
+    arrays, numbers = adam_case(size, dtype, step, seed)
+    expected = [a.copy() for a in arrays]
+    adam.adam_update_reference(*expected, *numbers, dtype(1))
+    on_gpu = [gpu(a) for a in arrays]
+    adam.adam_update(*on_gpu, *numbers)  # the ElementwiseKernel: one launch
+    assert not np.array_equal(on_gpu[0].get(), arrays[0])
+    for got, want in zip(on_gpu, expected):
+        np.testing.assert_allclose(got.get(), want, rtol=2e-6 if dtype == np.float32 else 1e-12, atol=1e-7)
 
 
 def test_gradchecks_on_cupy():

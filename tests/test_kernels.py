@@ -21,6 +21,8 @@ from tinynet.kernels import convolution as im2col_module
 from tinynet.kernels import lstm_cell as cell
 from tinynet.kernels.activations import FASTMATH, fast_sigmoid, fast_tanh, stable_sigmoid
 
+from cases import adam_case
+
 
 @st.composite
 def conv_case(draw):
@@ -171,11 +173,8 @@ def test_max_pool_with_nans_numba_equals_reference(case, seed):
 @given(size=st.integers(1, 300), dtype=st.sampled_from([np.float32, np.float64]), step=st.integers(1, 50),
        seed=st.integers(0, 999))
 def test_adam_update_numba_equals_reference(size, dtype, step, seed):
-    rng = np.random.default_rng(seed)
-    w, g, m = (rng.standard_normal(size).astype(dtype) for _ in range(3))
-    v = rng.random(size).astype(dtype)
-    beta1, beta2, lr, eps = 0.9, 0.999, 0.01, 1e-8
-    numbers = [dtype(x) for x in (beta1, beta2, lr / (1 - beta1 ** step), (1 - beta2 ** step) ** 0.5, eps, 1)]
+    (w, g, m, v), numbers = adam_case(size, dtype, step, seed)
+    numbers.append(dtype(1))
     expected = [a.copy() for a in (w, g, m, v)]
     adam.adam_update_reference(*expected, *numbers)
     arrays = [a.copy() for a in (w, g, m, v)]

@@ -11,9 +11,13 @@ times, each operation making a temporary; for a large layer (paper 001's 500 x 3
 per array) every pass goes to main memory: 7.1 ms per step on the 2-core machine of
 benchmarks/RESULTS.md. The compiled loop reads each array once and writes three: 0.9 ms, on one
 core (``python benchmarks/bench_kernels.py``); splitting it over the cores was tried and not kept
-(benchmarks/RESULTS.md).
+(benchmarks/RESULTS.md). On a GPU the same rule is one CuPy ElementwiseKernel launch per parameter
+instead of about fifteen whole-array operations, each a launch of its own (paper 000's ten parameters:
+about 160 launches a step, more than its whole LSTM with TINYNET_CUDA_LSTM_SEQUENCE=1).
 """
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 from numba import njit
@@ -48,12 +52,29 @@ def adam_update_numba(w, g, m, v, beta1, beta2, step_size, root_correction2, eps
                                       eps, one, np.sqrt)
 
 
+@functools.cache
+def adam_update_cupy(cupy):
+    """adam_rule as a CuPy ElementwiseKernel f(g, beta1, beta2, step_size, root_correction2, eps, w, m, v),
+    updating w, m, v in place (CUDA C: the lines of adam_rule, one thread per element)."""
+    return cupy.ElementwiseKernel(
+        "T g, T beta1, T beta2, T step_size, T root_correction2, T eps", "T w, T m, T v",
+        """
+        m = beta1 * m + ((T)1 - beta1) * g;
+        v = beta2 * v + ((T)1 - beta2) * g * g;
+        w = w - step_size * m / (sqrt(v) / root_correction2 + eps);
+        """, "tinynet_adam_update")
+
+
 def adam_update(w, g, m, v, beta1, beta2, step_size, root_correction2, eps):
     """Update w, m, v (same shape and dtype) in place. The numbers are cast to the arrays' dtype
     (a NumPy float64 number would turn float32 arrays into float64 temporaries)."""
-    numbers = tuple(w.dtype.type(x) for x in (beta1, beta2, step_size, root_correction2, eps, 1))
-    compiled = all(a.flags.c_contiguous and a.dtype == w.dtype for a in (w, g, m, v))
-    if kernel_version(w, "adam update", compiled=compiled) == "numba":
-        adam_update_numba(w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), *numbers)
+    numbers = tuple(w.dtype.type(x) for x in (beta1, beta2, step_size, root_correction2, eps))
+    same_dtype = all(a.dtype == w.dtype for a in (g, m, v))
+    compiled = same_dtype and all(a.flags.c_contiguous for a in (w, g, m, v))
+    version = kernel_version(w, "adam update", compiled=compiled, cupy_kernel=same_dtype)
+    if version == "numba":
+        adam_update_numba(w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), *numbers, w.dtype.type(1))
+    elif version == "cupy":
+        adam_update_cupy(get_array_module(w))(g, *numbers, w, m, v)
     else:
-        adam_update_reference(w, g, m, v, *numbers)
+        adam_update_reference(w, g, m, v, *numbers, w.dtype.type(1))
