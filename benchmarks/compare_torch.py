@@ -175,9 +175,17 @@ def worker(args):
     print(json.dumps({"ms": median_step_ms(step, args.rounds, args.steps)}))
 
 
+def run_child(command) -> str:
+    """Run a measuring process; its standard output, or exit naming the command and showing its error."""
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"compare_torch.py: {' '.join(command)} failed (exit status {done.returncode}):\n{done.stderr}"
+                 f"{done.stdout[-2000:]}")
+    return done.stdout
+
+
 def run_json(command) -> dict:
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(run_child(command).strip().splitlines()[-1])
 
 
 def tinynet_epoch(device) -> tuple:
@@ -185,8 +193,7 @@ def tinynet_epoch(device) -> tuple:
     command's seconds). The example prints the same number rounded to 0.1 s."""
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
-        subprocess.run([sys.executable, EXAMPLE, "--epochs", "1", "--no-progress", "--out", out, "--device", device],
-                       capture_output=True, text=True, check=True)
+        run_child([sys.executable, EXAMPLE, "--epochs", "1", "--no-progress", "--out", out, "--device", device])
         wall = time.perf_counter() - started
         history = json.loads(next(pathlib.Path(out).rglob("history.json")).read_text())
     return history["epoch"]["seconds"][0], wall
