@@ -19,7 +19,7 @@ import time
 
 from tinynet import data, nn, optim
 from tinynet.models import LSTMClassifier
-from tinynet.train import evaluate, new_history
+from tinynet.train import EpochTotals, evaluate, new_history
 
 import example_cli  # examples/example_cli.py: flags, data and report shared by the scripts
 
@@ -27,29 +27,24 @@ import example_cli  # examples/example_cli.py: flags, data and report shared by 
 def train_one_epoch(model, loader, loss_fn, optimizer, bar, max_batches=None):
     """One pass over the training batches; returns the epoch's numbers (as tinynet.train.train_one_epoch)."""
     model.train()  # dropout and batch norm (none here) behave as in training
-    started, seen, loss_sum, correct, non_finite = time.perf_counter(), 0, 0.0, 0, None
-    batch_loss, batch_accuracy = [], []
+    totals, non_finite = EpochTotals(), None  # running loss and accuracy, per step too
     for index, (x, y) in enumerate(loader):
         if index == max_batches:
             break
         log_probs = model(x)               # forward: (100, 28, 28) -> (100, 10), recording the graph
         loss = loss_fn(log_probs, y)       # mean negative log-likelihood of the right classes
-        loss_value = loss.item()           # a Python float (on a GPU: one wait for the device)
+        loss_value = loss.item()           # a Python float (on a GPU: a wait for the device)
         if not math.isfinite(loss_value):
             non_finite = (index, loss_value)  # diverged: stop before this step changes the weights
             break
         optimizer.zero_grad()              # forget the previous batch's gradients
         loss.backward()                    # d loss / d parameter, for every parameter
         optimizer.step()                   # Adam moves every parameter against its gradient
-        right = (log_probs.argmax(axis=1) == y).sum().item()  # correct predictions, counted where the data is
-        seen, loss_sum, correct = seen + len(y), loss_sum + loss_value * len(y), correct + right  # running totals
-        batch_loss.append(loss_value)
-        batch_accuracy.append(right / len(y))
-        bar.update(loss_sum / seen, correct / seen, seen / (time.perf_counter() - started))
+        right = (log_probs.argmax(axis=1) == y).sum()  # right predictions, counted and kept where the data is
+        totals.add(loss_value, right, len(y))          # (read with the others when shown: no second wait)
+        bar.update(totals)                 # the progress bar, on a terminal
     bar.close()
-    return {"loss": loss_sum / max(seen, 1), "accuracy": correct / max(seen, 1),
-            "seen": seen, "seconds": time.perf_counter() - started, "batch_loss": batch_loss,
-            "batch_accuracy": batch_accuracy, "non_finite_loss": non_finite}
+    return totals.result(non_finite)
 
 
 def main(argv=None):

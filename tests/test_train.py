@@ -1,13 +1,15 @@
 """fit / evaluate, callbacks, resuming, NaN handling, metrics, figures and saving."""
+import io
 import json
 import os
 
 import numpy as np
 import pytest
+from tqdm import tqdm
 
 import tinynet as tn
 from tinynet import data, metrics, nn, optim, viz
-from tinynet.train import EarlyStopping, ModelCheckpoint, evaluate, fit
+from tinynet.train import EarlyStopping, EpochTotals, ModelCheckpoint, Progress, evaluate, fit, train_one_epoch
 
 
 def blobs(n=200, seed=0):
@@ -66,6 +68,43 @@ def test_resume_from_checkpoint_equals_uninterrupted_run(tmp_path):
         history=meta["history"], progress=False, print_fn=None)
     for name, array in model.state_dict().items():
         np.testing.assert_array_equal(array, straight[name], err_msg=name)
+
+
+def test_train_one_epoch_counts_what_a_plain_loop_reading_every_step_counts():
+    tn.manual_seed(0)
+    model, twin = mlp(), mlp()
+    twin.load_state_dict(model.state_dict())
+    loader = data.DataLoader(blobs(90), 20)  # 4 batches of 20 and one of 10
+    done = train_one_epoch(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), 0.05), loader)
+    loss_fn, optimizer, losses, accuracies = nn.CrossEntropyLoss(), optim.SGD(twin.parameters(), 0.05), [], []
+    for x, y in loader:
+        output = twin(x)
+        loss = loss_fn(output, y)
+        losses.append(loss.item())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        accuracies.append((output.argmax(axis=1) == y).sum().item() / len(y))
+    assert done["batch_loss"] == losses and done["batch_accuracy"] == accuracies
+    sizes = [20, 20, 20, 20, 10]
+    assert done["seen"] == 90 and done["non_finite_loss"] is None
+    assert done["accuracy"] == pytest.approx(np.dot(accuracies, sizes) / 90)
+    assert done["loss"] == pytest.approx(np.dot(losses, sizes) / 90)
+    assert len(set(accuracies)) > 2  # the accuracy moves from step to step
+
+
+def test_the_progress_bar_reads_the_right_predictions_only_when_it_draws():
+    totals, progress = EpochTotals(), Progress(3, 1, 1, enabled=False)
+    progress.bar = tqdm(total=3, file=io.StringIO(), mininterval=3600)  # as on a terminal, drawing once an hour
+    totals.add(0.5, tn.tensor(np.int64(7)), 10)
+    progress.update(totals)
+    assert len(totals._unread) == 1 and totals.batch_correct == []  # left where it was
+    progress.bar.mininterval = 0
+    totals.add(0.25, tn.tensor(np.int64(9)), 10)
+    progress.update(totals)
+    assert totals._unread == [] and totals.batch_correct == [7, 9]
+    assert "acc=0.8000" in progress.bar.postfix and "loss=0.3750" in progress.bar.postfix
+    assert totals.result()["batch_accuracy"] == [0.7, 0.9]
 
 
 def test_nan_loss_stops_with_a_message_naming_the_step():

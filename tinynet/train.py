@@ -13,10 +13,10 @@ import time
 import numpy as np
 from tqdm.auto import tqdm
 
-from .backend import to_numpy
+from .backend import get_array_module, to_numpy
 from .io import write_json
 from .serialization import save_checkpoint
-from .tensor import no_grad
+from .tensor import Tensor, no_grad
 
 
 class Callback:
@@ -121,6 +121,43 @@ def evaluate(model, loader, loss_fn=None) -> dict:
             "predictions": predictions, "targets": targets, "scores": scores}
 
 
+class EpochTotals:
+    """The running numbers of one training epoch, kept as train_one_epoch goes: per step the loss (a
+    float: the loop reads it anyway, to stop before a NaN's backward) and the number of right
+    predictions, a 0-d array left where the data is. On a GPU reading that count every step would make
+    the host wait for the device a second time per step, after the backward and the optimizer's update,
+    instead of queueing the next batch's work meanwhile; the counts come over in one transfer when the
+    progress bar draws (a few times a second) and at the end of the epoch."""
+
+    def __init__(self):
+        self.started = time.perf_counter()
+        self.seen, self.loss_sum = 0, 0.0
+        self.batch_loss, self.batch_size, self.batch_correct = [], [], []  # per step; batch_correct read so far
+        self._unread = []  # the right-prediction counts still where the data is
+
+    def add(self, loss_value: float, right, size: int):
+        """One step: its loss, its number of right predictions (a 0-d Tensor or array) and its batch size."""
+        self.seen, self.loss_sum = self.seen + size, self.loss_sum + loss_value * size
+        self.batch_loss.append(loss_value)
+        self.batch_size.append(size)
+        self._unread.append(right.data if isinstance(right, Tensor) else right)
+
+    def correct(self) -> int:
+        """Right predictions so far, reading the counts not yet read in one transfer."""
+        if self._unread:
+            self.batch_correct += to_numpy(get_array_module(self._unread[0]).stack(self._unread)).tolist()
+            self._unread = []
+        return sum(self.batch_correct)
+
+    def result(self, non_finite=None) -> dict:
+        """train_one_epoch's result (see there)."""
+        correct = self.correct()
+        return {"loss": self.loss_sum / max(self.seen, 1), "accuracy": correct / max(self.seen, 1),
+                "seen": self.seen, "seconds": time.perf_counter() - self.started, "batch_loss": self.batch_loss,
+                "batch_accuracy": [right / size for right, size in zip(self.batch_correct, self.batch_size)],
+                "non_finite_loss": non_finite}
+
+
 class Progress:
     """A tqdm bar on a terminal; one plain line per epoch otherwise (logs, CI, progress=False)."""
 
@@ -128,11 +165,17 @@ class Progress:
         self.bar = tqdm(total=total, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=True,
                         dynamic_ncols=True, file=sys.stderr) if enabled and sys.stderr.isatty() else None
 
-    def update(self, loss, accuracy, samples_per_second):
-        if self.bar is not None:
-            self.bar.set_postfix(loss=f"{loss:.4f}", acc=f"{accuracy:.4f}", samples_s=f"{samples_per_second:.0f}",
-                                 refresh=False)
-            self.bar.update(1)
+    def update(self, totals: EpochTotals):
+        """One more step done; the running loss, accuracy and speed are shown when the bar next draws
+        (tqdm draws at most every ``mininterval`` seconds: only then is the accuracy read)."""
+        if self.bar is None:
+            return
+        if time.time() - self.bar.last_print_t >= self.bar.mininterval:
+            samples_per_second = totals.seen / (time.perf_counter() - totals.started)
+            self.bar.set_postfix(loss=f"{totals.loss_sum / totals.seen:.4f}",
+                                 acc=f"{totals.correct() / totals.seen:.4f}",
+                                 samples_s=f"{samples_per_second:.0f}", refresh=False)
+        self.bar.update(1)
 
     def close(self):
         if self.bar is not None:
@@ -145,16 +188,16 @@ def train_one_epoch(model, loss_fn, optimizer, loader, max_batches=None, after_s
         output = model(x); loss = loss_fn(output, y)
         optimizer.zero_grad(); loss.backward(); optimizer.step()
 
-    ``after_step(loss_value, batch_correct, batch_size)`` runs after each step and may return True to
-    end the epoch (fit validates and counts steps there); ``progress`` (a Progress) is updated after
-    each step and closed at the end. A loss that turns NaN or inf ends the epoch before its backward.
+    ``after_step()`` runs after each step and may return True to end the epoch (fit validates and
+    counts steps there); ``progress`` (a Progress) is updated after each step and closed at the end.
+    A loss that turns NaN or inf ends the epoch before its backward. The running numbers are kept
+    by EpochTotals (the right-prediction counts stay on a GPU until read).
     Returns {"loss", "accuracy" (means over the patterns seen), "seen", "seconds", "batch_loss",
     "batch_accuracy" (one entry per step), "non_finite_loss": None or (batch index, value)}.
     A loader that gives no batches (or max_batches=0) raises ValueError: there is no epoch to report.
     """
     model.train()
-    started, seen, loss_sum, correct, non_finite = time.perf_counter(), 0, 0.0, 0, None
-    batch_loss, batch_accuracy = [], []
+    totals, non_finite = EpochTotals(), None
     for index, (x, y) in enumerate(loader):
         if index == max_batches:
             break
@@ -167,21 +210,16 @@ def train_one_epoch(model, loss_fn, optimizer, loader, max_batches=None, after_s
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        batch_correct = (output.argmax(axis=1) == y).sum().item()  # on a GPU: one number read back, not two arrays
-        seen, loss_sum, correct = seen + len(y), loss_sum + loss_value * len(y), correct + batch_correct
-        batch_loss.append(loss_value)
-        batch_accuracy.append(batch_correct / len(y))
+        totals.add(loss_value, (output.argmax(axis=1) == y).sum(), len(y))
         if progress is not None:
-            progress.update(loss_sum / seen, correct / seen, seen / (time.perf_counter() - started))
-        if after_step is not None and after_step(loss_value, batch_correct, len(y)):
+            progress.update(totals)
+        if after_step is not None and after_step():
             break
     if progress is not None:
         progress.close()
-    if seen == 0 and non_finite is None:  # a loss of 0 over no batches would read as a perfect epoch
+    if totals.seen == 0 and non_finite is None:  # a loss of 0 over no batches would read as a perfect epoch
         raise ValueError(f"train_one_epoch: the loader gave no batches to train on ({_NO_BATCHES})")
-    return {"loss": loss_sum / max(seen, 1), "accuracy": correct / max(seen, 1), "seen": seen,
-            "seconds": time.perf_counter() - started, "batch_loss": batch_loss, "batch_accuracy": batch_accuracy,
-            "non_finite_loss": non_finite}
+    return totals.result(non_finite)
 
 
 def record_batches(history, done):
@@ -239,7 +277,7 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, call
     train_loader.epoch = start_epoch
     step = len(history["batch"]["loss"])
 
-    def after_step(loss_value, batch_correct, batch_size):
+    def after_step():
         nonlocal step
         step += 1
         if eval_every and val_loader is not None and step % eval_every == 0:
