@@ -104,7 +104,13 @@ def test_the_progress_bar_reads_the_right_predictions_only_when_it_draws():
     progress.update(totals)
     assert totals._unread == [] and totals.batch_correct == [7, 9]
     assert "acc=0.8000" in progress.bar.postfix and "loss=0.3750" in progress.bar.postfix
-    assert totals.result()["batch_accuracy"] == [0.7, 0.9]
+    progress.bar.mininterval = 3600
+    totals.add(0.75, tn.tensor(np.int64(1)), 10)
+    progress.update(totals)
+    assert "loss=0.3750" in progress.bar.postfix  # not drawn yet
+    progress.close()  # the last draw shows the epoch's final numbers
+    assert "acc=0.5667" in progress.bar.postfix and "loss=0.5000" in progress.bar.postfix
+    assert totals.result()["batch_accuracy"] == [0.7, 0.9, 0.1]
 
 
 def test_nan_loss_stops_with_a_message_naming_the_step():

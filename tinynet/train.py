@@ -164,21 +164,29 @@ class Progress:
     def __init__(self, total, epoch, epochs, enabled):
         self.bar = tqdm(total=total, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=True,
                         dynamic_ncols=True, file=sys.stderr) if enabled and sys.stderr.isatty() else None
+        self.totals = None  # the running numbers of the epoch (an EpochTotals), from the first update
 
     def update(self, totals: EpochTotals):
         """One more step done; the running loss, accuracy and speed are shown when the bar next draws
         (tqdm draws at most every ``mininterval`` seconds: only then is the accuracy read)."""
         if self.bar is None:
             return
+        self.totals = totals
         if time.time() - self.bar.last_print_t >= self.bar.mininterval:
-            samples_per_second = totals.seen / (time.perf_counter() - totals.started)
-            self.bar.set_postfix(loss=f"{totals.loss_sum / totals.seen:.4f}",
-                                 acc=f"{totals.correct() / totals.seen:.4f}",
-                                 samples_s=f"{samples_per_second:.0f}", refresh=False)
+            self._show_totals()
         self.bar.update(1)
 
+    def _show_totals(self):
+        seconds = time.perf_counter() - self.totals.started
+        self.bar.set_postfix(loss=f"{self.totals.loss_sum / self.totals.seen:.4f}",
+                             acc=f"{self.totals.correct() / self.totals.seen:.4f}",
+                             samples_s=f"{self.totals.seen / seconds:.0f}", refresh=False)
+
     def close(self):
+        """The last draw, with the epoch's final numbers."""
         if self.bar is not None:
+            if self.totals is not None:
+                self._show_totals()
             self.bar.close()
 
 
