@@ -3,7 +3,8 @@
 1. a NumPy reference (``*_reference``), short and readable; written against ``xp`` so the same
    code is also the vectorised CuPy path on the GPU;
 2. a Numba version (``*_numba``), compiled once and cached on disk, the default on the CPU;
-3. a CuPy ``ElementwiseKernel`` where fusing elementwise steps pays (the LSTM cell).
+3. a CuPy ``ElementwiseKernel`` where fusing elementwise steps pays (the LSTM cell, the Adam step), or a
+   CUDA kernel (the LSTM's whole sequence, opt-in).
 
 Some are whole-array updates rather than loops (adam.py: one pass of the Adam step instead of a dozen).
 
