@@ -40,8 +40,8 @@ def train_one_epoch(model, loader, loss_fn, optimizer, bar, max_batches=None):
         optimizer.zero_grad()              # forget the previous batch's gradients
         loss.backward()                    # d loss / d parameter, for every parameter
         optimizer.step()                   # Adam moves every parameter against its gradient
-        right = (log_probs.argmax(axis=1) == y).sum()  # right predictions, counted and kept where the data is
-        totals.add(loss_value, right, len(y))          # (read with the others when shown: no second wait)
+        right = (log_probs.argmax(axis=1) == y).sum()  # right predictions, counted where the data is
+        totals.add(loss_value, right, len(y))          # kept there until the bar draws (a GPU: no second wait)
         bar.update(totals)                 # the progress bar, on a terminal
     bar.close()
     return totals.result(non_finite)

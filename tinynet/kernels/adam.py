@@ -12,7 +12,7 @@ per array) every pass goes to main memory: 7.1 ms per step on the 2-core machine
 benchmarks/RESULTS.md. The compiled loop reads each array once and writes three: 0.9 ms, on one
 core (``python benchmarks/bench_kernels.py``); splitting it over the cores was tried and not kept
 (benchmarks/RESULTS.md). On a GPU the same rule is one CuPy ElementwiseKernel launch per parameter
-instead of about fifteen whole-array operations, each a launch of its own (paper 000's ten parameters:
+instead of sixteen whole-array operations, each a launch of its own (paper 000's ten parameters:
 about 160 launches a step, more than its whole LSTM with TINYNET_CUDA_LSTM_SEQUENCE=1).
 """
 from __future__ import annotations
